@@ -1,0 +1,180 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package auditevent // import "github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// decoderOptions: invalid UTF-8 is mangled to U+FFFD (OTLP strings must be
+// valid UTF-8) and duplicate names keep the last value, as encoding/json does;
+// the syntax itself is checked strictly.
+var decoderOptions = []jsontext.Options{jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)}
+
+// decoderPool reuses jsontext decoders and their buffers across events.
+var decoderPool = sync.Pool{New: func() any {
+	return &pooledDecoder{dec: jsontext.NewDecoder(nil, decoderOptions...)}
+}}
+
+type pooledDecoder struct {
+	rd  bytes.Reader
+	dec *jsontext.Decoder
+}
+
+func getDecoder(raw []byte) *pooledDecoder {
+	pd := decoderPool.Get().(*pooledDecoder)
+	pd.rd.Reset(raw)
+	pd.dec.Reset(&pd.rd, decoderOptions...)
+	return pd
+}
+
+func putDecoder(pd *pooledDecoder) {
+	pd.rd.Reset(nil)
+	pd.dec.Reset(nil, decoderOptions...)
+	decoderPool.Put(pd)
+}
+
+// ParseJSON decodes one JSON document into dst in a single pass. Integers
+// stay integers (a response code is 200, not 200.0). Trailing data after the
+// document is an error.
+func ParseJSON(raw []byte, dst pcommon.Value) error {
+	pd := getDecoder(raw)
+	defer putDecoder(pd)
+	if err := readValue(pd.dec, dst); err != nil {
+		return syntaxError(err)
+	}
+	return expectEOF(pd.dec)
+}
+
+// ParsePrefix decodes as much of a truncated JSON object as it can into dst,
+// skipping the request and response objects, which are what make events
+// large. It never fails; it returns whether anything was read.
+func ParsePrefix(raw []byte, dst pcommon.Map) bool {
+	pd := getDecoder(raw)
+	defer putDecoder(pd)
+	dec := pd.dec
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return false
+	}
+	for dec.PeekKind() == '"' {
+		key, err := dec.ReadToken()
+		if err != nil {
+			break
+		}
+		name := key.String()
+		if name == "requestObject" || name == "responseObject" {
+			if dec.SkipValue() != nil {
+				break
+			}
+			continue
+		}
+		// Decode into a scratch value so a half-read field is not kept.
+		v := pcommon.NewValueEmpty()
+		if readValue(dec, v) != nil {
+			break
+		}
+		v.MoveTo(dst.PutEmpty(name))
+	}
+	return dst.Len() > 0
+}
+
+func syntaxError(err error) error {
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at byte %d: %w", se.ByteOffset, se.Err)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return errors.New("invalid JSON: unexpected end of input")
+	}
+	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+func readValue(dec *jsontext.Decoder, dst pcommon.Value) error {
+	switch dec.PeekKind() {
+	case '{':
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		return readObject(dec, dst.SetEmptyMap())
+	case '[':
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		return readArray(dec, dst.SetEmptySlice())
+	case '0':
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		setNumber(raw, dst)
+		return nil
+	default:
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		switch tok.Kind() {
+		case '"':
+			dst.SetStr(tok.String())
+		case 't':
+			dst.SetBool(true)
+		case 'f':
+			dst.SetBool(false)
+		case 'n':
+			// null stays an empty value
+		default:
+			return fmt.Errorf("unexpected token %v", tok.Kind())
+		}
+		return nil
+	}
+}
+
+func readObject(dec *jsontext.Decoder, m pcommon.Map) error {
+	for {
+		if dec.PeekKind() == '}' {
+			_, err := dec.ReadToken()
+			return err
+		}
+		key, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if key.Kind() != '"' {
+			return fmt.Errorf("object key is %v, not a string", key.Kind())
+		}
+		if err := readValue(dec, m.PutEmpty(key.String())); err != nil {
+			return err
+		}
+	}
+}
+
+func readArray(dec *jsontext.Decoder, s pcommon.Slice) error {
+	for {
+		if dec.PeekKind() == ']' {
+			_, err := dec.ReadToken()
+			return err
+		}
+		if err := readValue(dec, s.AppendEmpty()); err != nil {
+			return err
+		}
+	}
+}
+
+func setNumber(raw []byte, dst pcommon.Value) {
+	if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		dst.SetInt(i)
+		return
+	}
+	// Valid JSON numbers always parse as float64 (possibly to ±Inf for huge ones).
+	f, _ := strconv.ParseFloat(string(raw), 64)
+	dst.SetDouble(f)
+}

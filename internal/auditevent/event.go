@@ -1,0 +1,228 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package auditevent is the one audit-event model shared by the receiver, the
+// processor and the connector: it decodes kube-apiserver audit events
+// (audit.k8s.io/v1 and v1beta1) into pdata and reads their fields back.
+package auditevent // import "github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// The audit API versions this model understands. v1beta1 events (Kubernetes
+// < 1.16 and many published samples) carry the same fields plus the
+// second-precision "timestamp" and "metadata.creationTimestamp".
+const (
+	APIVersionV1      = "audit.k8s.io/v1"
+	APIVersionV1beta1 = "audit.k8s.io/v1beta1"
+)
+
+// Stages, as kube-apiserver names them.
+const (
+	StageRequestReceived  = "RequestReceived"
+	StageResponseStarted  = "ResponseStarted"
+	StageResponseComplete = "ResponseComplete"
+	StagePanic            = "Panic"
+)
+
+// Event is a typed view of one audit event whose JSON lives in Body. Strings
+// share memory with Body; nothing here is copied that is not needed by the
+// mapping to attributes.
+type Event struct {
+	Body pcommon.Map
+
+	APIVersion string
+	Level      string
+	AuditID    string
+	Stage      string
+	RequestURI string
+	Verb       string
+	UserAgent  string
+
+	User             UserInfo
+	ImpersonatedUser UserInfo
+	// SourceIPs is the sourceIPs list, or an empty slice.
+	SourceIPs pcommon.Slice
+
+	ObjectRef ObjectRef
+
+	// ResponseCode is responseStatus.code, 0 when absent.
+	ResponseCode   int64
+	ResponseReason string
+
+	// RequestReceived and StageTime come from requestReceivedTimestamp and
+	// stageTimestamp, falling back to v1beta1's timestamp and
+	// metadata.creationTimestamp.
+	RequestReceived time.Time
+	StageTime       time.Time
+
+	// Annotations is the annotations map, or an empty map.
+	Annotations pcommon.Map
+}
+
+// UserInfo is the user or impersonatedUser block.
+type UserInfo struct {
+	Username string
+	UID      string
+	// Groups is the groups list, or an empty slice.
+	Groups pcommon.Slice
+}
+
+// ObjectRef is the objectRef block.
+type ObjectRef struct {
+	Resource    string
+	Namespace   string
+	Name        string
+	UID         string
+	APIGroup    string
+	APIVersion  string
+	Subresource string
+}
+
+// ErrNotObject is returned when a JSON document is not an object.
+var ErrNotObject = errors.New("audit event must be a JSON object")
+
+// FromMap reads an event's fields from its decoded body and checks that it is
+// an audit event: kind Event (or absent, as in EventList items), a known
+// apiVersion (or absent, then defaultAPIVersion applies), an auditID, a known
+// stage and a parseable stage time.
+func FromMap(body pcommon.Map, defaultAPIVersion string) (Event, error) {
+	ev := readMap(body, defaultAPIVersion)
+	return ev, ev.validate(body)
+}
+
+// FromPartialMap reads what it can from the fields of a truncated event,
+// without validation.
+func FromPartialMap(body pcommon.Map, defaultAPIVersion string) Event {
+	return readMap(body, defaultAPIVersion)
+}
+
+func readMap(body pcommon.Map, defaultAPIVersion string) Event {
+	ev := Event{Body: body, APIVersion: defaultAPIVersion}
+	if v := str(body, "apiVersion"); v != "" {
+		ev.APIVersion = v
+	}
+	ev.Level = str(body, "level")
+	ev.AuditID = str(body, "auditID")
+	ev.Stage = str(body, "stage")
+	ev.RequestURI = str(body, "requestURI")
+	ev.Verb = str(body, "verb")
+	ev.UserAgent = str(body, "userAgent")
+	ev.User = readUser(mapOf(body, "user"))
+	ev.ImpersonatedUser = readUser(mapOf(body, "impersonatedUser"))
+	ev.SourceIPs = sliceOf(body, "sourceIPs")
+	ev.Annotations = mapOf(body, "annotations")
+
+	ref := mapOf(body, "objectRef")
+	ev.ObjectRef = ObjectRef{
+		Resource:    str(ref, "resource"),
+		Namespace:   str(ref, "namespace"),
+		Name:        str(ref, "name"),
+		UID:         str(ref, "uid"),
+		APIGroup:    str(ref, "apiGroup"),
+		APIVersion:  str(ref, "apiVersion"),
+		Subresource: str(ref, "subresource"),
+	}
+
+	status := mapOf(body, "responseStatus")
+	if v, ok := status.Get("code"); ok {
+		switch v.Type() {
+		case pcommon.ValueTypeInt:
+			ev.ResponseCode = v.Int()
+		case pcommon.ValueTypeDouble:
+			ev.ResponseCode = int64(v.Double())
+		}
+	}
+	ev.ResponseReason = str(status, "reason")
+
+	meta := mapOf(body, "metadata")
+	ev.StageTime = firstTime(str(body, "stageTimestamp"), str(body, "timestamp"), str(meta, "creationTimestamp"))
+	ev.RequestReceived = firstTime(str(body, "requestReceivedTimestamp"), str(body, "timestamp"), str(meta, "creationTimestamp"))
+	return ev
+}
+
+func (ev *Event) validate(body pcommon.Map) error {
+	if v, ok := body.Get("kind"); ok && (v.Type() != pcommon.ValueTypeStr || v.Str() != "Event") {
+		return fmt.Errorf("kind is %s, want Event", describe(v))
+	}
+	if v, ok := body.Get("apiVersion"); ok && v.Type() != pcommon.ValueTypeStr {
+		return fmt.Errorf("apiVersion is %s, want %s or %s", describe(v), APIVersionV1, APIVersionV1beta1)
+	}
+	if ev.APIVersion != "" && ev.APIVersion != APIVersionV1 && ev.APIVersion != APIVersionV1beta1 {
+		return fmt.Errorf("apiVersion %q is not supported, want %s or %s", ev.APIVersion, APIVersionV1, APIVersionV1beta1)
+	}
+	if ev.AuditID == "" {
+		return errors.New("auditID is missing")
+	}
+	switch ev.Stage {
+	case StageRequestReceived, StageResponseStarted, StageResponseComplete, StagePanic:
+	case "":
+		return errors.New("stage is missing")
+	default:
+		return fmt.Errorf("stage %q is not one of RequestReceived, ResponseStarted, ResponseComplete, Panic", ev.Stage)
+	}
+	if ev.StageTime.IsZero() {
+		if s := str(body, "stageTimestamp"); s != "" {
+			return fmt.Errorf("stageTimestamp %q is not an RFC 3339 time", s)
+		}
+		return errors.New("stageTimestamp is missing")
+	}
+	return nil
+}
+
+func readUser(m pcommon.Map) UserInfo {
+	return UserInfo{Username: str(m, "username"), UID: str(m, "uid"), Groups: sliceOf(m, "groups")}
+}
+
+// emptyMap and emptySlice stand in for absent blocks so that callers never
+// hold a zero pdata value; they are never written to.
+var (
+	emptyMap   = pcommon.NewMap()
+	emptySlice = pcommon.NewSlice()
+)
+
+func mapOf(m pcommon.Map, key string) pcommon.Map {
+	if v, ok := m.Get(key); ok && v.Type() == pcommon.ValueTypeMap {
+		return v.Map()
+	}
+	return emptyMap
+}
+
+func sliceOf(m pcommon.Map, key string) pcommon.Slice {
+	if v, ok := m.Get(key); ok && v.Type() == pcommon.ValueTypeSlice {
+		return v.Slice()
+	}
+	return emptySlice
+}
+
+func str(m pcommon.Map, key string) string {
+	if v, ok := m.Get(key); ok && v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return ""
+}
+
+func firstTime(candidates ...string) time.Time {
+	for _, s := range candidates {
+		if s == "" {
+			continue
+		}
+		// RFC3339Nano parses v1's microseconds and v1beta1's whole seconds.
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func describe(v pcommon.Value) string {
+	if v.Type() == pcommon.ValueTypeStr {
+		return fmt.Sprintf("%q", v.Str())
+	}
+	return "a " + v.Type().String()
+}

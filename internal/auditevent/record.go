@@ -1,0 +1,159 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package auditevent // import "github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// MaxRawKept bounds the raw text kept in the body of a record for a bad
+// input, so that one huge garbage line cannot balloon a batch.
+const MaxRawKept = 64 << 10
+
+// SetRecord fills lr from a decoded event: timestamps, severity and
+// attributes. The body is set by the caller (structured or raw).
+func SetRecord(ev *Event, lr plog.LogRecord, observed pcommon.Timestamp) {
+	if !ev.StageTime.IsZero() {
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.StageTime))
+	}
+	lr.SetObservedTimestamp(observed)
+	setSeverity(ev, lr)
+	setAttributes(ev, lr.Attributes())
+}
+
+func setSeverity(ev *Event, lr plog.LogRecord) {
+	switch {
+	case ev.ResponseCode >= 500 || ev.Stage == StagePanic:
+		lr.SetSeverityNumber(plog.SeverityNumberError)
+		lr.SetSeverityText("ERROR")
+	case ev.ResponseCode >= 400:
+		lr.SetSeverityNumber(plog.SeverityNumberWarn)
+		lr.SetSeverityText("WARN")
+	default:
+		lr.SetSeverityNumber(plog.SeverityNumberInfo)
+		lr.SetSeverityText("INFO")
+	}
+}
+
+func setAttributes(ev *Event, attrs pcommon.Map) {
+	attrs.EnsureCapacity(24)
+	putStr(attrs, AttrAuditID, ev.AuditID)
+	putStr(attrs, AttrStage, ev.Stage)
+	putStr(attrs, AttrLevel, ev.Level)
+	putStr(attrs, AttrVerb, ev.Verb)
+	putStr(attrs, AttrHTTPRequestMethod, HTTPMethod(ev.Verb))
+
+	if ev.RequestURI != "" {
+		path, query, _ := strings.Cut(ev.RequestURI, "?")
+		putStr(attrs, AttrURLPath, path)
+		putStr(attrs, AttrURLQuery, query)
+	}
+
+	putStr(attrs, AttrUserName, ev.User.Username)
+	putStr(attrs, AttrUserID, ev.User.UID)
+	putSlice(attrs, AttrUserGroup, ev.User.Groups)
+	putStr(attrs, AttrImpersonatedUserName, ev.ImpersonatedUser.Username)
+	putSlice(attrs, AttrImpersonatedUserGroups, ev.ImpersonatedUser.Groups)
+
+	if ev.SourceIPs.Len() > 0 {
+		if first := ev.SourceIPs.At(0); first.Type() == pcommon.ValueTypeStr {
+			putStr(attrs, AttrClientAddress, first.Str())
+		}
+		if ev.SourceIPs.Len() > 1 {
+			putSlice(attrs, AttrSourceIPs, ev.SourceIPs)
+		}
+	}
+	putStr(attrs, AttrUserAgent, ev.UserAgent)
+
+	if ev.ResponseCode != 0 {
+		attrs.PutInt(AttrHTTPStatusCode, ev.ResponseCode)
+	}
+	putStr(attrs, AttrResponseReason, ev.ResponseReason)
+
+	ref := &ev.ObjectRef
+	putStr(attrs, AttrNamespace, ref.Namespace)
+	putStr(attrs, AttrResource, ref.Resource)
+	putStr(attrs, AttrSubresource, ref.Subresource)
+	putStr(attrs, AttrObjectName, ref.Name)
+	putStr(attrs, AttrObjectUID, ref.UID)
+	putStr(attrs, AttrAPIGroup, ref.APIGroup)
+	putStr(attrs, AttrAPIVersion, ref.APIVersion)
+
+	putStr(attrs, AttrAuthzDecision, str(ev.Annotations, annotationAuthzDecison))
+	putStr(attrs, AttrAuthzReason, str(ev.Annotations, annotationAuthzReason))
+}
+
+// SetBadInputRecord fills lr for an input that is not a valid audit event:
+// the body keeps the raw text (bounded, valid UTF-8), and attributes say what
+// was wrong.
+func SetBadInputRecord(lr plog.LogRecord, raw []byte, errorType string, err error, observed pcommon.Timestamp) {
+	lr.SetObservedTimestamp(observed)
+	lr.SetSeverityNumber(plog.SeverityNumberWarn)
+	lr.SetSeverityText("WARN")
+	lr.Body().SetStr(RawText(raw))
+	attrs := lr.Attributes()
+	attrs.PutStr(AttrErrorType, errorType)
+	attrs.PutStr(AttrError, err.Error())
+}
+
+// RawText returns raw as valid UTF-8, cut to MaxRawKept bytes.
+func RawText(raw []byte) string {
+	if len(raw) > MaxRawKept {
+		raw = raw[:MaxRawKept]
+	}
+	if utf8.Valid(raw) {
+		return string(raw)
+	}
+	return strings.ToValidUTF8(string(raw), "\uFFFD")
+}
+
+// HTTPMethod is the HTTP method of a request with this audit verb. Resource
+// verbs map as kube-apiserver's request-info resolver maps them back;
+// non-resource requests already carry the lower-case method.
+func HTTPMethod(verb string) string {
+	switch verb {
+	case "get", "list", "watch":
+		return "GET"
+	case "create":
+		return "POST"
+	case "update":
+		return "PUT"
+	case "patch":
+		return "PATCH"
+	case "delete", "deletecollection":
+		return "DELETE"
+	case "head":
+		return "HEAD"
+	case "options":
+		return "OPTIONS"
+	case "post":
+		return "POST"
+	case "put":
+		return "PUT"
+	case "":
+		return ""
+	default:
+		return "_OTHER"
+	}
+}
+
+// Now is the observed timestamp for records made at this instant.
+func Now() pcommon.Timestamp { return pcommon.NewTimestampFromTime(time.Now()) }
+
+func putStr(attrs pcommon.Map, key, value string) {
+	if value != "" {
+		attrs.PutStr(key, value)
+	}
+}
+
+func putSlice(attrs pcommon.Map, key string, s pcommon.Slice) {
+	if s.Len() > 0 {
+		s.CopyTo(attrs.PutEmptySlice(key))
+	}
+}

@@ -147,14 +147,16 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 		if err != nil {
 			return counts, syntaxError(err)
 		}
-		switch key.String() {
+		// A token is valid only until the next read.
+		name := key.String()
+		switch name {
 		case "kind", "apiVersion":
 			v, err := dec.ReadToken()
 			if err != nil {
 				return counts, syntaxError(err)
 			}
 			if v.Kind() == '"' {
-				if key.String() == "kind" {
+				if name == "kind" {
 					kind = v.String()
 				} else {
 					apiVersion = v.String()

@@ -22,24 +22,28 @@ var decoderOptions = []jsontext.Options{jsontext.AllowInvalidUTF8(true), jsontex
 
 // decoderPool reuses jsontext decoders and their buffers across events.
 var decoderPool = sync.Pool{New: func() any {
-	return &pooledDecoder{dec: jsontext.NewDecoder(nil, decoderOptions...)}
+	pd := &pooledDecoder{}
+	pd.dec = jsontext.NewDecoder(&pd.buf, decoderOptions...)
+	return pd
 }}
 
+// pooledDecoder reads from a bytes.Buffer, which jsontext parses in place
+// without copying the input.
 type pooledDecoder struct {
-	rd  bytes.Reader
+	buf bytes.Buffer
 	dec *jsontext.Decoder
 }
 
 func getDecoder(raw []byte) *pooledDecoder {
 	pd := decoderPool.Get().(*pooledDecoder)
-	pd.rd.Reset(raw)
-	pd.dec.Reset(&pd.rd, decoderOptions...)
+	pd.buf = *bytes.NewBuffer(raw)
+	pd.dec.Reset(&pd.buf, decoderOptions...)
 	return pd
 }
 
 func putDecoder(pd *pooledDecoder) {
-	pd.rd.Reset(nil)
-	pd.dec.Reset(nil, decoderOptions...)
+	pd.buf = bytes.Buffer{}
+	pd.dec.Reset(&pd.buf, decoderOptions...)
 	decoderPool.Put(pd)
 }
 

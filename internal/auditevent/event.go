@@ -9,6 +9,7 @@ package auditevent // import "github.com/otelcol-k8saudit/otelcol-k8saudit/inter
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -148,7 +149,7 @@ func readMap(body pcommon.Map, defaultAPIVersion string) Event {
 
 func (ev *Event) validate(body pcommon.Map) error {
 	if v, ok := body.Get("kind"); ok && (v.Type() != pcommon.ValueTypeStr || v.Str() != "Event") {
-		return fmt.Errorf("kind is %s, want Event", describe(v))
+		return fmt.Errorf("kind is %s, want \"Event\"", describe(v))
 	}
 	if v, ok := body.Get("apiVersion"); ok && v.Type() != pcommon.ValueTypeStr {
 		return fmt.Errorf("apiVersion is %s, want %s or %s", describe(v), APIVersionV1, APIVersionV1beta1)
@@ -224,5 +225,5 @@ func describe(v pcommon.Value) string {
 	if v.Type() == pcommon.ValueTypeStr {
 		return fmt.Sprintf("%q", v.Str())
 	}
-	return "a " + v.Type().String()
+	return "not a string but " + strings.ToLower(v.Type().String())
 }

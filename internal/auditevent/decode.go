@@ -94,6 +94,9 @@ func ParsePrefix(raw []byte, dst pcommon.Map) bool {
 func syntaxError(err error) error {
 	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
+		if errors.Is(se.Err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("invalid JSON: unexpected end of input at byte %d", se.ByteOffset)
+		}
 		return fmt.Errorf("invalid JSON at byte %d: %w", se.ByteOffset, se.Err)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {

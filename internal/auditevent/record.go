@@ -16,13 +16,18 @@ import (
 // input, so that one huge garbage line cannot balloon a batch.
 const MaxRawKept = 64 << 10
 
-// SetRecord fills lr from a decoded event: timestamps, severity and
-// attributes. The body is set by the caller (structured or raw).
+// SetRecord fills lr from a decoded event: timestamps, the request's trace
+// context, severity and attributes. The body is set by the caller (structured or raw).
 func SetRecord(ev *Event, lr plog.LogRecord, observed pcommon.Timestamp) {
 	if !ev.StageTime.IsZero() {
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.StageTime))
 	}
 	lr.SetObservedTimestamp(observed)
+	if ev.AuditID != "" {
+		traceID, spanID := RequestIDs(ev.AuditID)
+		lr.SetTraceID(traceID)
+		lr.SetSpanID(spanID)
+	}
 	setSeverity(ev, lr)
 	setAttributes(ev, lr.Attributes())
 }

@@ -1,5 +1,12 @@
 package zzprobe
 import (
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/processor"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"testing"
 	_ "k8s.io/apiserver/plugin/pkg/audit/webhook"
 	_ "k8s.io/apiserver/plugin/pkg/audit/log"
@@ -11,3 +18,13 @@ import (
 	_ "gopkg.in/natefinch/lumberjack.v2"
 )
 func TestX(t *testing.T){}
+
+var (
+	_ = connector.NewFactory
+	_ = connectortest.NewNopSettings
+	_ = processorhelper.NewLogs
+	_ = processortest.NewNopSettings
+	_ configopaque.String
+	_ = processor.NewFactory
+	_ = ptracetest.CompareTraces
+)

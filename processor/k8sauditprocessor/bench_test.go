@@ -1,0 +1,116 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package k8sauditprocessor
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+)
+
+// benchInputs is a realistic mix: a RequestResponse deployment create, a
+// Secret create, a metadata-only event and a forbidden list.
+var benchInputs = []string{
+	"ResponseComplete-create-deployment",
+	"ResponseComplete-create-secret",
+	"ResponseComplete-lease-update",
+	"ResponseComplete-403-alice",
+}
+
+// benchProcess reports ns and allocations per record for one configuration.
+// Each iteration processes a fresh copy of the batch, made with the timer
+// stopped; prepare, if set, may change the copy (e.g. the audit IDs).
+func benchProcess(b *testing.B, cfg *Config, rawBody bool, prepare func(plog.Logs, int)) {
+	var paths []string
+	for _, name := range benchInputs {
+		paths = append(paths, example(name))
+	}
+	in := logsFrom(b, rawBody, paths...)
+	p := newTestProcessor(b, cfg)
+	perBatch := in.LogRecordCount()
+	var mallocs uint64
+	var ms runtime.MemStats
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		batch := plog.NewLogs()
+		in.CopyTo(batch)
+		if prepare != nil {
+			prepare(batch, i)
+		}
+		runtime.ReadMemStats(&ms)
+		before := ms.Mallocs
+		b.StartTimer()
+		if _, err := p.processLogs(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		runtime.ReadMemStats(&ms)
+		mallocs += ms.Mallocs - before
+		b.StartTimer()
+	}
+	b.StopTimer()
+	n := float64(b.N * perBatch)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/record")
+	b.ReportMetric(float64(mallocs)/n, "allocs/record")
+}
+
+func BenchmarkPassThrough(b *testing.B) { benchProcess(b, noFeatures(), false, nil) }
+
+func BenchmarkEnrich(b *testing.B) {
+	cfg := noFeatures()
+	cfg.Enrich = createDefaultConfig().(*Config).Enrich
+	benchProcess(b, cfg, false, nil)
+}
+
+func BenchmarkRedactDefault(b *testing.B) {
+	cfg := noFeatures()
+	cfg.Redaction = createDefaultConfig().(*Config).Redaction
+	benchProcess(b, cfg, false, nil)
+}
+
+func BenchmarkRedactDefaultRawBody(b *testing.B) {
+	cfg := noFeatures()
+	cfg.Redaction = createDefaultConfig().(*Config).Redaction
+	benchProcess(b, cfg, true, nil)
+}
+
+func BenchmarkRedactPseudonymize(b *testing.B) {
+	cfg := noFeatures()
+	cfg.Redaction.Pseudonymize = pseudonymizeAll()
+	benchProcess(b, cfg, false, nil)
+}
+
+func BenchmarkPolicyGCE(b *testing.B) {
+	cfg := noFeatures()
+	cfg.Policy = filepath.Join("testdata", "policy", "gce.yaml")
+	benchProcess(b, cfg, false, nil)
+}
+
+func BenchmarkDedup(b *testing.B) {
+	cfg := noFeatures()
+	cfg.Dedup = configoptional.Some(DedupConfig{Window: time.Minute, MaxEntries: 100_000})
+	// Unique audit IDs, so that the cache fills to its bound and evicts.
+	benchProcess(b, cfg, false, func(ld plog.Logs, i int) {
+		for j, lr := range records(ld) {
+			lr.Attributes().PutStr(auditevent.AttrAuditID, fmt.Sprintf("%08d-%d", i, j))
+			lr.Body().Map().PutStr("auditID", fmt.Sprintf("%08d-%d", i, j))
+		}
+	})
+}
+
+func BenchmarkAllDefaultsPlusPolicy(b *testing.B) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Policy = filepath.Join("testdata", "policy", "gce.yaml")
+	benchProcess(b, cfg, false, nil)
+}

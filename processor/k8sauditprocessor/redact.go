@@ -1,0 +1,315 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package k8sauditprocessor // import "github.com/otelcol-k8saudit/otelcol-k8saudit/processor/k8sauditprocessor"
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+)
+
+const (
+	redactedMask          = "[REDACTED]"
+	lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+	// lastAppliedPatchPath is where a JSON patch sets the annotation ("/" in
+	// the key is escaped as "~1").
+	lastAppliedPatchPath = "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration"
+)
+
+// redactor removes secrets, tokens and user-chosen paths from a record.
+type redactor struct {
+	secrets bool
+	tokens  bool
+	// jwt matches JWS (three parts) and JWE (five parts) compact tokens: the
+	// header is base64url JSON, so it starts with "eyJ".
+	jwt *regexp.Regexp
+	// bearer matches an Authorization header value.
+	bearer      *regexp.Regexp
+	removePaths []bodyPath
+	maskPaths   []bodyPath
+	dropObjects []resourceName
+	pseud       *pseudonymizer
+}
+
+// resourceName is an entry of drop_objects: "configmaps" (any group) or
+// "deployments.apps".
+type resourceName struct {
+	resource, group string
+	anyGroup        bool
+}
+
+func newRedactor(cfg *RedactionConfig) *redactor {
+	r := &redactor{
+		secrets:     cfg.Secrets,
+		tokens:      cfg.Tokens,
+		jwt:         regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?`),
+		bearer:      regexp.MustCompile(`(?i)\b(bearer)\s+[A-Za-z0-9._~+/-]+=*`),
+		removePaths: mustParsePaths(cfg.RemovePaths),
+		maskPaths:   mustParsePaths(cfg.MaskPaths),
+	}
+	for _, d := range cfg.DropObjects {
+		resource, group, ok := strings.Cut(d, ".")
+		r.dropObjects = append(r.dropObjects, resourceName{resource: resource, group: group, anyGroup: !ok})
+	}
+	if p := cfg.Pseudonymize.Get(); p != nil {
+		r.pseud = newPseudonymizer(p)
+	}
+	return r
+}
+
+// enabled tells whether the redactor can change anything.
+func (r *redactor) enabled() bool {
+	return r.secrets || r.tokens || len(r.removePaths) > 0 || len(r.maskPaths) > 0 || len(r.dropObjects) > 0 || r.pseud != nil
+}
+
+// redact redacts the body of ev and the record's attributes, and returns
+// the number of values it changed in the body. Attributes that repeat a body
+// field are redacted alongside and not counted again.
+func (r *redactor) redact(ev *auditevent.Event, attrs pcommon.Map) int {
+	body := ev.Body
+	n := 0
+	if r.dropsObjectsOf(&ev.ObjectRef) {
+		for _, key := range [...]string{"requestObject", "responseObject"} {
+			if body.Remove(key) {
+				n++
+			}
+		}
+	}
+	if r.secrets || r.tokens {
+		ref := &ev.ObjectRef
+		secret := ref.Resource == "secrets" && ref.APIGroup == ""
+		token := (ref.Resource == "tokenreviews" && ref.APIGroup == "authentication.k8s.io") ||
+			(ref.Resource == "serviceaccounts" && ref.Subresource == "token" && ref.APIGroup == "")
+		w := walker{r: r}
+		body.Range(func(k string, v pcommon.Value) bool {
+			if k == "requestObject" || k == "responseObject" {
+				w.value(v, secret, token)
+			} else {
+				w.value(v, false, false)
+			}
+			return true
+		})
+		n += w.n
+	}
+	for _, p := range r.removePaths {
+		n += p.remove(body)
+	}
+	for _, p := range r.maskPaths {
+		n += p.mask(body)
+	}
+	if r.pseud != nil {
+		n += r.pseud.apply(ev, attrs)
+	}
+	if r.tokens {
+		r.scrubAttributes(attrs)
+	}
+	return n
+}
+
+func (r *redactor) dropsObjectsOf(ref *auditevent.ObjectRef) bool {
+	for _, d := range r.dropObjects {
+		if d.resource == ref.Resource && (d.anyGroup || d.group == ref.APIGroup) {
+			return true
+		}
+	}
+	return false
+}
+
+// scrubAttributes masks tokens in string attributes and string lists.
+func (r *redactor) scrubAttributes(attrs pcommon.Map) {
+	w := walker{r: r}
+	attrs.Range(func(_ string, v pcommon.Value) bool {
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			w.scrub(v)
+		case pcommon.ValueTypeSlice:
+			s := v.Slice()
+			for i := 0; i < s.Len(); i++ {
+				if s.At(i).Type() == pcommon.ValueTypeStr {
+					w.scrub(s.At(i))
+				}
+			}
+		}
+		return true
+	})
+}
+
+// scrubString masks tokens in s.
+func (r *redactor) scrubString(s string) string {
+	if !mayHoldToken(s) {
+		return s
+	}
+	s = r.jwt.ReplaceAllLiteralString(s, redactedMask)
+	return r.bearer.ReplaceAllString(s, "${1} "+redactedMask)
+}
+
+// mayHoldToken is a cheap test that spares the regular expressions almost
+// every string.
+func mayHoldToken(s string) bool {
+	if strings.Contains(s, "eyJ") {
+		return true
+	}
+	for i := strings.IndexAny(s, "bB"); i >= 0 && i+6 <= len(s); {
+		if strings.EqualFold(s[i:i+6], "bearer") {
+			return true
+		}
+		j := strings.IndexAny(s[i+1:], "bB")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// walker walks a body and counts what it changes. secret is set inside the
+// objects of a request on secrets and inside any object of kind Secret; token
+// inside TokenReview and TokenRequest objects.
+type walker struct {
+	r *redactor
+	n int
+}
+
+func (w *walker) value(v pcommon.Value, secret, token bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		if w.r.tokens {
+			w.scrub(v)
+		}
+	case pcommon.ValueTypeMap:
+		w.object(v.Map(), secret, token)
+	case pcommon.ValueTypeSlice:
+		s := v.Slice()
+		for i := 0; i < s.Len(); i++ {
+			w.value(s.At(i), secret, token)
+		}
+	}
+}
+
+func (w *walker) object(m pcommon.Map, secret, token bool) {
+	if k, ok := m.Get("kind"); ok && k.Type() == pcommon.ValueTypeStr {
+		switch k.Str() {
+		case "Secret":
+			secret = true
+		case "TokenReview", "TokenRequest":
+			token = true
+		}
+	}
+	secret = secret && w.r.secrets
+	token = token && w.r.tokens
+	handled := ""
+	if secret {
+		handled = w.patchOperation(m)
+	}
+	m.Range(func(k string, v pcommon.Value) bool {
+		switch {
+		case k == handled:
+		case secret && (k == "data" || k == "stringData"):
+			w.maskAll(v)
+		case token && k == "token":
+			w.maskAll(v)
+		case k == lastAppliedAnnotation && w.r.secrets && v.Type() == pcommon.ValueTypeStr:
+			w.lastApplied(v, secret)
+		default:
+			w.value(v, secret, token)
+		}
+		return true
+	})
+}
+
+// patchOperation masks the value of a JSON patch operation (RFC 6902) that
+// sets Secret data or the last-applied annotation, and returns "value" when
+// it did so.
+func (w *walker) patchOperation(m pcommon.Map) string {
+	op, ok := m.Get("op")
+	if !ok || op.Type() != pcommon.ValueTypeStr {
+		return ""
+	}
+	path, ok := m.Get("path")
+	if !ok || path.Type() != pcommon.ValueTypeStr {
+		return ""
+	}
+	val, ok := m.Get("value")
+	if !ok {
+		return ""
+	}
+	p := path.Str()
+	switch {
+	case hasPathPrefix(p, "/data") || hasPathPrefix(p, "/stringData"):
+		w.maskAll(val)
+		return "value"
+	case p == lastAppliedPatchPath && val.Type() == pcommon.ValueTypeStr:
+		w.lastApplied(val, true)
+		return "value"
+	}
+	return ""
+}
+
+func hasPathPrefix(p, prefix string) bool {
+	return p == prefix || strings.HasPrefix(p, prefix+"/")
+}
+
+// maskAll masks a value, or each value of a map (keys stay: which keys a
+// Secret has is not secret, and it keeps the record useful).
+func (w *walker) maskAll(v pcommon.Value) {
+	switch v.Type() {
+	case pcommon.ValueTypeEmpty:
+	case pcommon.ValueTypeMap:
+		v.Map().Range(func(_ string, x pcommon.Value) bool {
+			if x.Type() != pcommon.ValueTypeEmpty && !isMask(x) {
+				x.SetStr(redactedMask)
+				w.n++
+			}
+			return true
+		})
+	default:
+		if !isMask(v) {
+			v.SetStr(redactedMask)
+			w.n++
+		}
+	}
+}
+
+// lastApplied redacts kubectl's last-applied-configuration annotation: the
+// applied object as JSON text, with a Secret's stringData in plain text.
+func (w *walker) lastApplied(v pcommon.Value, secret bool) {
+	s := v.Str()
+	if !secret && !strings.Contains(s, `"Secret"`) {
+		if w.r.tokens {
+			w.scrub(v)
+		}
+		return
+	}
+	parsed := pcommon.NewValueEmpty()
+	if err := auditevent.ParseJSON([]byte(s), parsed); err != nil || parsed.Type() != pcommon.ValueTypeMap {
+		// Unreadable: it may hold anything.
+		v.SetStr(redactedMask)
+		w.n++
+		return
+	}
+	inner := walker{r: w.r}
+	inner.value(parsed, secret, false)
+	if inner.n == 0 {
+		return
+	}
+	w.n += inner.n
+	out, err := json.Marshal(parsed.AsRaw())
+	if err != nil {
+		v.SetStr(redactedMask)
+		return
+	}
+	v.SetStr(string(out))
+}
+
+func (w *walker) scrub(v pcommon.Value) {
+	s := v.Str()
+	if out := w.r.scrubString(s); out != s {
+		v.SetStr(out)
+		w.n++
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/fileconsumer"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
@@ -36,7 +35,7 @@ type fileSource struct {
 	cfg          *FileConfig
 	obs          *receiverhelper.ObsReport
 	manager      *fileconsumer.Manager
-	storage      storage.Client
+	storage      *undeliveredGuard
 	maxEventSize int
 }
 
@@ -74,8 +73,8 @@ func (s *fileSource) start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
-	s.storage = client
-	return s.manager.Start(client)
+	s.storage = &undeliveredGuard{Client: client}
+	return s.manager.Start(s.storage)
 }
 
 func (s *fileSource) shutdown() error {
@@ -138,6 +137,11 @@ func (s *fileSource) consume(ctx context.Context, ld plog.Logs) error {
 			zap.Duration("retry_in", wait), zap.Error(err))
 		select {
 		case <-ctx.Done():
+			// The source is stopping with this batch undelivered: keep the
+			// checkpoint where it was so the next start reads it again.
+			s.storage.freeze()
+			s.r.set.Logger.Warn("Stopped while the pipeline refused audit events read from a file; they will be read again on the next start",
+				zap.Int("records", ld.LogRecordCount()))
 			return errors.Join(err, ctx.Err())
 		case <-time.After(wait):
 		}

@@ -104,7 +104,7 @@ func (s *fileSource) emit(ctx context.Context, tokens [][]byte, attrs map[string
 			counts.Add(s.r.converter.AppendEvent(lrs, token, "", observed))
 		}
 		if fileName != "" {
-			lrs.At(lrs.Len() - 1).Attributes().PutStr(auditevent.AttrLogFileName, fileName)
+			lrs.At(lrs.Len()-1).Attributes().PutStr(auditevent.AttrLogFileName, fileName)
 		}
 	}
 	if lrs.Len() == 0 {

@@ -1,0 +1,128 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package k8saudittracesconnector // import "github.com/otelcol-k8saudit/otelcol-k8saudit/connector/k8saudittracesconnector"
+
+import (
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+)
+
+// stage is an audit stage, in the order kube-apiserver passes them.
+type stage uint8
+
+const (
+	stageRequestReceived stage = iota
+	stageResponseStarted
+	stageResponseComplete
+	stagePanic
+	numStages
+)
+
+var stageNames = [numStages]string{
+	auditevent.StageRequestReceived,
+	auditevent.StageResponseStarted,
+	auditevent.StageResponseComplete,
+	auditevent.StagePanic,
+}
+
+func parseStage(s string) (stage, bool) {
+	for i, name := range stageNames {
+		if s == name {
+			return stage(i), true
+		}
+	}
+	return 0, false
+}
+
+func (s stage) bit() uint8 { return 1 << s }
+
+// final stages end a request: its span can be emitted.
+func (s stage) final() bool { return s == stageResponseComplete || s == stagePanic }
+
+// reqKey identifies a request by the IDs its span carries; fixed-size, so
+// that remembering a request does not keep its audit ID string alive.
+type reqKey struct {
+	traceID pcommon.TraceID
+	spanID  pcommon.SpanID
+}
+
+// observation is what one log record says about its request.
+type observation struct {
+	key             reqKey
+	stage           stage
+	stageTime       time.Time
+	requestReceived time.Time // zero when the body does not say
+}
+
+// readRecord reads a record made by the k8s_audit receiver (directly or
+// after the k8s_audit processor). ok is false for any other record: no
+// k8s.audit.id (bad-input records, other receivers' records), or no known
+// stage or stage time.
+func readRecord(lr plog.LogRecord) (o observation, ok bool) {
+	attrs := lr.Attributes()
+	id := strAttr(attrs, auditevent.AttrAuditID)
+	if id == "" {
+		return o, false
+	}
+	o.key.traceID, o.key.spanID = auditevent.RequestIDs(id)
+
+	ev := bodyEvent(lr.Body())
+	name := ev.Stage
+	if name == "" {
+		name = strAttr(attrs, auditevent.AttrStage)
+	}
+	if o.stage, ok = parseStage(name); !ok {
+		return o, false
+	}
+	// The record's timestamp is the stage time; it stands in when the body
+	// cannot be read.
+	o.stageTime = ev.StageTime
+	if o.stageTime.IsZero() && lr.Timestamp() != 0 {
+		o.stageTime = lr.Timestamp().AsTime()
+	}
+	if o.stageTime.IsZero() {
+		return o, false
+	}
+	o.requestReceived = ev.RequestReceived
+	return o, true
+}
+
+// bodyEvent reads the timestamps and stage from the body: the event as a
+// map, or its JSON text (the receiver's body_format: raw). Anything else
+// gives an empty event.
+func bodyEvent(body pcommon.Value) auditevent.Event {
+	switch body.Type() {
+	case pcommon.ValueTypeMap:
+		return auditevent.FromPartialMap(body.Map(), "")
+	case pcommon.ValueTypeStr:
+		parsed := pcommon.NewValueEmpty()
+		if err := auditevent.ParseJSON([]byte(body.Str()), parsed); err == nil && parsed.Type() == pcommon.ValueTypeMap {
+			return auditevent.FromPartialMap(parsed.Map(), "")
+		}
+	}
+	return auditevent.Event{}
+}
+
+func strAttr(attrs pcommon.Map, key string) string {
+	if v, ok := attrs.Get(key); ok && v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return ""
+}
+
+func intAttr(attrs pcommon.Map, key string) int64 {
+	if v, ok := attrs.Get(key); ok {
+		switch v.Type() {
+		case pcommon.ValueTypeInt:
+			return v.Int()
+		case pcommon.ValueTypeDouble:
+			return int64(v.Double())
+		}
+	}
+	return 0
+}

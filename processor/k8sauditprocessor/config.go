@@ -45,7 +45,8 @@ type EnrichConfig struct {
 	LongRunning bool `mapstructure:"long_running"`
 	// Outcome adds k8s.audit.outcome: success or failure.
 	Outcome bool `mapstructure:"outcome"`
-	// TraceContext sets the record's trace and span IDs from the auditID.
+	// TraceContext sets the record's trace and span IDs from the auditID
+	// (auditevent.RequestIDs) when the record has none.
 	TraceContext bool `mapstructure:"trace_context"`
 
 	_ struct{}

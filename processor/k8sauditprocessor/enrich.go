@@ -97,9 +97,7 @@ func sliceHas(s pcommon.Slice, want string) bool {
 func enrich(cfg *EnrichConfig, ev *auditevent.Event, lr plog.LogRecord) {
 	attrs := lr.Attributes()
 	if cfg.TraceContext {
-		traceID, spanID := auditevent.RequestIDs(ev.AuditID)
-		lr.SetTraceID(traceID)
-		lr.SetSpanID(spanID)
+		setTraceContext(ev.AuditID, lr)
 	}
 	if cfg.Latency && ev.Stage != auditevent.StageRequestReceived && !ev.RequestReceived.IsZero() && !ev.StageTime.IsZero() {
 		d := ev.StageTime.Sub(ev.RequestReceived)
@@ -124,6 +122,23 @@ func enrich(cfg *EnrichConfig, ev *auditevent.Event, lr plog.LogRecord) {
 		if o := outcome(ev); o != "" {
 			attrs.PutStr(attrOutcome, o)
 		}
+	}
+}
+
+// setTraceContext fills in the IDs the receiver sets, for records that lost
+// them on the way. IDs already there are kept: they come from the same
+// function, or from a later grouping of causally related requests into one
+// trace, which changes only the trace ID.
+func setTraceContext(auditID string, lr plog.LogRecord) {
+	if !lr.TraceID().IsEmpty() && !lr.SpanID().IsEmpty() {
+		return
+	}
+	traceID, spanID := auditevent.RequestIDs(auditID)
+	if lr.TraceID().IsEmpty() {
+		lr.SetTraceID(traceID)
+	}
+	if lr.SpanID().IsEmpty() {
+		lr.SetSpanID(spanID)
 	}
 }
 

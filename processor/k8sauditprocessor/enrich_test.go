@@ -42,8 +42,10 @@ func TestEnrichGolden(t *testing.T) {
 	cfg.Enrich = createDefaultConfig().(*Config).Enrich
 	p := newTestProcessor(t, cfg)
 	ld := logsFrom(t, false, inputs...)
-	// Trace context is set even when an upstream component cleared it.
+	// Trace context is set again when an upstream component cleared it.
 	records(ld)[0].SetTraceID(pcommon.NewTraceIDEmpty())
+	records(ld)[0].SetSpanID(pcommon.NewSpanIDEmpty())
+	records(ld)[1].SetSpanID(pcommon.NewSpanIDEmpty())
 	out := process(t, p, ld)
 	compareGolden(t, filepath.Join("testdata", "enrich", "expected.yaml"), out)
 
@@ -53,6 +55,36 @@ func TestEnrichGolden(t *testing.T) {
 		assert.Equal(t, wantTrace, lr.TraceID())
 		assert.Equal(t, wantSpan, lr.SpanID())
 	}
+}
+
+// TestTraceContextKeepsExistingIDs: the receiver's IDs, or IDs a later
+// grouping of related requests set, are not overwritten.
+func TestTraceContextKeepsExistingIDs(t *testing.T) {
+	cfg := noFeatures()
+	cfg.Enrich.TraceContext = true
+	ld := logsFrom(t, false, example("ResponseComplete-create-deployment"), example("ResponseComplete-create-secret"))
+	grouped := pcommon.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	records(ld)[0].SetTraceID(grouped)
+	out := records(process(t, newTestProcessor(t, cfg), ld))
+
+	id, _ := out[0].Attributes().Get(auditevent.AttrAuditID)
+	_, wantSpan := auditevent.RequestIDs(id.Str())
+	assert.Equal(t, grouped, out[0].TraceID())
+	assert.Equal(t, wantSpan, out[0].SpanID())
+	// The receiver set these with the same function.
+	id, _ = out[1].Attributes().Get(auditevent.AttrAuditID)
+	wantTrace, wantSpan := auditevent.RequestIDs(id.Str())
+	assert.Equal(t, wantTrace, out[1].TraceID())
+	assert.Equal(t, wantSpan, out[1].SpanID())
+
+	// Off, a record without IDs keeps none.
+	cfg.Enrich.TraceContext = false
+	ld = logsFrom(t, false, example("ResponseComplete-create-deployment"))
+	records(ld)[0].SetTraceID(pcommon.NewTraceIDEmpty())
+	records(ld)[0].SetSpanID(pcommon.NewSpanIDEmpty())
+	lr := records(process(t, newTestProcessor(t, cfg), ld))[0]
+	assert.True(t, lr.TraceID().IsEmpty())
+	assert.True(t, lr.SpanID().IsEmpty())
 }
 
 func TestEnrichEachPartSwitchesOff(t *testing.T) {

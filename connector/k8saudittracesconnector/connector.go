@@ -171,8 +171,8 @@ func (c *tracesConnector) observe(lr plog.LogRecord, res *resourceOf, now time.T
 	}
 	r := c.pending.get(o.key)
 	switch {
-	case r == nil && o.stage.final():
-		// ResponseComplete first (a policy that omits the earlier stages,
+	case r == nil && o.ends:
+		// The last stage first (a policy that omits the earlier stages,
 		// or they were lost): nothing else will come, emit at once.
 		req := newRequest(&o, lr.Attributes(), res.get(), now)
 		c.emit(&req, "", now, out, n)
@@ -192,7 +192,7 @@ func (c *tracesConnector) observe(lr plog.LogRecord, res *resourceOf, now time.T
 		n.duplicates++
 	default:
 		r.add(&o, lr.Attributes())
-		if o.stage.final() {
+		if o.ends {
 			c.pending.remove(r)
 			n.pendingDelta--
 			c.emit(r, "", now, out, n)

@@ -88,11 +88,6 @@ func (r *request) note(o *observation) {
 	}
 }
 
-// complete reports whether the request ended (ResponseComplete or Panic).
-func (r *request) complete() bool {
-	return r.has(stageResponseComplete) || r.has(stagePanic)
-}
-
 // bounds are the span's start and end: from requestReceivedTimestamp (or
 // the earliest stage) to the final stage (or the latest stage seen).
 func (r *request) bounds() (start, end time.Time) {

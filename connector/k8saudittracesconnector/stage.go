@@ -57,6 +57,8 @@ type observation struct {
 	stage           stage
 	stageTime       time.Time
 	requestReceived time.Time // zero when the body does not say
+	// ends is true for the last stage kube-apiserver logs of a request.
+	ends bool
 }
 
 // readRecord reads a record made by the k8s_audit receiver (directly or
@@ -89,7 +91,21 @@ func readRecord(lr plog.LogRecord) (o observation, ok bool) {
 		return o, false
 	}
 	o.requestReceived = ev.RequestReceived
+	o.ends = o.stage.final() || rejectedEarly(o.stage, attrs)
 	return o, true
+}
+
+// rejectedEarly reports a request refused before authorization: failed
+// authentication (401) or an invalid request deadline (400). kube-apiserver
+// logs it at ResponseStarted only, and never completes it. Any request that
+// reached the audited handler chain was authorized, and carries the
+// authorization decision.
+func rejectedEarly(s stage, attrs pcommon.Map) bool {
+	if s != stageResponseStarted || intAttr(attrs, auditevent.AttrHTTPStatusCode) < 400 {
+		return false
+	}
+	_, decided := attrs.Get(auditevent.AttrAuthzDecision)
+	return !decided
 }
 
 // bodyEvent reads the timestamps and stage from the body: the event as a

@@ -23,8 +23,6 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 	"gopkg.in/natefinch/lumberjack.v2"
 	auditinternal "k8s.io/apiserver/pkg/apis/audit"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -82,24 +80,6 @@ func fileConfig(dir string) *Config {
 	f.StartAt = "beginning"
 	f.PollInterval = 20 * time.Millisecond
 	return cfg
-}
-
-func startReceiver(t *testing.T, cfg *Config, host component.Host, sink *consumertest.LogsSink, tt *componenttest.Telemetry) *auditReceiver {
-	t.Helper()
-	set := receivertest.NewNopSettings(metadata.Type)
-	if tt != nil {
-		set = metadatatest.NewSettings(tt)
-	}
-	// One ID across restarts, as in a collector config: the checkpoint's
-	// storage key is derived from it (NewNopSettings names it at random).
-	set.ID = component.NewIDWithName(metadata.Type, "test")
-	if os.Getenv("K8SAUDIT_TEST_DEBUG") != "" {
-		set.Logger = zaptest.NewLogger(t, zaptest.Level(zap.DebugLevel))
-	}
-	r, err := newReceiver(set, cfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, r.Start(context.Background(), host))
-	return r
 }
 
 // assertEachOnce waits until every one of want arrived and checks that
@@ -251,8 +231,8 @@ func TestFileSourceBadLinesAreForwardedAndCounted(t *testing.T) {
 		assert.Equal(t, "audit.log", rec[auditevent.AttrLogFileName], "log.file.name is the base name")
 	}
 
-	metadatatest.AssertEqualReceiverK8sAuditMalformedEvents(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualReceiverK8sAuditOversizedEvents(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualReceiverK8sAuditMalformedEvents(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	metadatatest.AssertEqualReceiverK8sAuditOversizedEvents(t, tt, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
 
 // A stop while the pipeline refuses a batch must not move the checkpoint past

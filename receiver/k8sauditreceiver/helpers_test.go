@@ -6,6 +6,7 @@ package k8sauditreceiver
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +14,14 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -23,6 +29,8 @@ import (
 	auditinternal "k8s.io/apiserver/pkg/apis/audit"
 
 	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/receiver/k8sauditreceiver/internal/metadata"
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/receiver/k8sauditreceiver/internal/metadatatest"
 )
 
 // testEvent is an audit event as kube-apiserver builds it before a backend
@@ -115,4 +123,34 @@ func startFileStorage(t *testing.T, dir string) hostWithExtensions {
 	require.NoError(t, ext.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
 	return host
+}
+
+// receiverOption changes how startReceiver builds the receiver.
+type receiverOption func(*consumer.Logs)
+
+// withConsumer makes next the receiver's pipeline instead of the sink.
+func withConsumer(next consumer.Logs) receiverOption {
+	return func(c *consumer.Logs) { *c = next }
+}
+
+func startReceiver(t *testing.T, cfg *Config, host component.Host, sink *consumertest.LogsSink, tt *componenttest.Telemetry, opts ...receiverOption) *auditReceiver {
+	t.Helper()
+	set := receivertest.NewNopSettings(metadata.Type)
+	if tt != nil {
+		set = metadatatest.NewSettings(tt)
+	}
+	// One ID across restarts, as in a collector config: the checkpoint's
+	// storage key is derived from it (NewNopSettings names it at random).
+	set.ID = component.NewIDWithName(metadata.Type, "test")
+	if os.Getenv("K8SAUDIT_TEST_DEBUG") != "" {
+		set.Logger = zaptest.NewLogger(t, zaptest.Level(zap.DebugLevel))
+	}
+	var next consumer.Logs = sink
+	for _, opt := range opts {
+		opt(&next)
+	}
+	r, err := newReceiver(set, cfg, next)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), host))
+	return r
 }

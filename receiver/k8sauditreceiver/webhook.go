@@ -35,7 +35,9 @@ type webhookSource struct {
 	cfg    *WebhookConfig
 	obs    *receiverhelper.ObsReport
 	server *http.Server
-	wg     sync.WaitGroup
+	// addr is where the server listens once started (the port of ":0").
+	addr net.Addr
+	wg   sync.WaitGroup
 }
 
 func newWebhookSource(r *auditReceiver, cfg *WebhookConfig) (*webhookSource, error) {
@@ -61,6 +63,7 @@ func (w *webhookSource) start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return fmt.Errorf("webhook: failed to listen on %s: %w", w.cfg.NetAddr.Endpoint, err)
 	}
+	w.addr = ln.Addr()
 	w.r.set.Logger.Info("Audit webhook listening", zap.String("endpoint", ln.Addr().String()), zap.String("path", w.cfg.Path))
 	w.wg.Go(func() {
 		if err := w.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {

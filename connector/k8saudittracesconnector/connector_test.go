@@ -13,9 +13,9 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -147,6 +147,11 @@ func TestSpansCorrelateWithLogs(t *testing.T) {
 // emitted, in order.
 func runCase(t *testing.T, tc goldenCase, input plog.Logs) ptrace.Traces {
 	t.Helper()
+	return runCaseWith(t, tc, input, connectortest.NewNopSettings(metadata.Type))
+}
+
+func runCaseWith(t *testing.T, tc goldenCase, input plog.Logs, set connector.Settings) ptrace.Traces {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	if tc.cfg != nil {
 		tc.cfg(cfg)
@@ -154,7 +159,7 @@ func runCase(t *testing.T, tc goldenCase, input plog.Logs) ptrace.Traces {
 	require.NoError(t, cfg.Validate())
 	now := testEpoch
 	sink := &consumertest.TracesSink{}
-	c, err := newConnector(connectortest.NewNopSettings(metadata.Type), cfg, sink, func() time.Time { return now })
+	c, err := newConnector(set, cfg, sink, func() time.Time { return now })
 	require.NoError(t, err)
 	ctx := context.Background()
 	for i := range input.ResourceLogs().Len() {
@@ -202,5 +207,3 @@ func forEachSpan(td ptrace.Traces, f func(ptrace.Span)) {
 		}
 	}
 }
-
-var _ = pcommon.NewMap

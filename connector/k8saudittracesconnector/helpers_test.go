@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/connector/k8saudittracesconnector/internal/metadata"
 	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 )
 
@@ -48,3 +51,5 @@ func logsOf(t testing.TB, raw bool, events ...string) plog.Logs {
 	}
 	return ld
 }
+
+func newNopSettings() connector.Settings { return connectortest.NewNopSettings(metadata.Type) }

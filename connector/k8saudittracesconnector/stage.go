@@ -116,10 +116,7 @@ func bodyEvent(body pcommon.Value) auditevent.Event {
 	case pcommon.ValueTypeMap:
 		return auditevent.FromPartialMap(body.Map(), "")
 	case pcommon.ValueTypeStr:
-		parsed := pcommon.NewValueEmpty()
-		if err := auditevent.ParseJSON([]byte(body.Str()), parsed); err == nil && parsed.Type() == pcommon.ValueTypeMap {
-			return auditevent.FromPartialMap(parsed.Map(), "")
-		}
+		return rawEvent(body.Str())
 	}
 	return auditevent.Event{}
 }

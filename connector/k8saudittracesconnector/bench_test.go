@@ -1,0 +1,95 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package k8saudittracesconnector
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+)
+
+const benchBatch = 100
+
+// BenchmarkConsumeLogs measures batches of real kube-apiserver events (a
+// Deployment create at RequestResponse level): ResponseComplete alone (the
+// common policy that omits RequestReceived), and RequestReceived plus
+// ResponseComplete in the same batch; with the body as a map and as JSON
+// text. Every iteration uses new audit IDs, so that nothing is a duplicate.
+func BenchmarkConsumeLogs(b *testing.B) {
+	dir := filepath.Join("..", "..", "internal", "auditevent", "testdata", "mapping")
+	complete, err := os.ReadFile(filepath.Join(dir, "v1-responsecomplete-create-deployment.json"))
+	require.NoError(b, err)
+	received, err := os.ReadFile(filepath.Join(dir, "v1-requestreceived-create-deployment.json"))
+	require.NoError(b, err)
+
+	for _, bc := range []struct {
+		name   string
+		events [][]byte
+		raw    bool
+	}{
+		{"ResponseComplete/map", [][]byte{complete}, false},
+		{"ResponseComplete/raw", [][]byte{complete}, true},
+		{"RequestReceived+ResponseComplete/map", [][]byte{received, complete}, false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ld := plog.NewLogs()
+			lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+			conv := auditevent.Converter{RawBody: bc.raw}
+			for range benchBatch {
+				for _, e := range bc.events {
+					conv.AppendEvent(lrs, e, "", auditevent.Now())
+				}
+			}
+			c, err := newConnector(newNopSettings(), defaultConfig(), consumertest.NewNop(), time.Now)
+			require.NoError(b, err)
+			ctx := context.Background()
+			n := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				b.StopTimer()
+				for i := range lrs.Len() {
+					if i%len(bc.events) == 0 {
+						n++
+					}
+					lrs.At(i).Attributes().PutStr(auditevent.AttrAuditID, fmt.Sprint("bench-", n))
+				}
+				b.StartTimer()
+				if err := c.ConsumeLogs(ctx, ld); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lrs.Len()), "ns/record")
+			require.NoError(b, c.Shutdown(ctx))
+		})
+	}
+}
+
+// BenchmarkSetSpan is the conversion alone: one ended request to a span.
+func BenchmarkSetSpan(b *testing.B) {
+	ld := logsOf(b, false, eventJSON(auditID(1), auditevent.StageResponseComplete, 0, 5*time.Millisecond, 200))
+	lr := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	res := &resourceRef{resource: pcommon.NewResource()}
+	b.ReportAllocs()
+	for b.Loop() {
+		o, ok := readRecord(lr)
+		if !ok {
+			b.Fatal("not read")
+		}
+		r := newRequest(&o, lr.Attributes(), res, time.Time{})
+		out := newOutput(pcommon.NewInstrumentationScope())
+		out.add(&r, "")
+	}
+}

@@ -262,6 +262,9 @@ func TestResourcesOfOneBatch(t *testing.T) {
 		one := logsOf(t, false, eventJSON(auditID(i), auditevent.StageResponseComplete, 0, time.Millisecond, 200))
 		one.ResourceLogs().At(0).Resource().Attributes().PutStr(auditevent.AttrClusterName, cluster)
 		one.ResourceLogs().At(0).SetSchemaUrl("https://opentelemetry.io/schemas/1.26.0")
+		if cluster == "b" {
+			one.ResourceLogs().At(0).Resource().Attributes().PutStr(attrServiceName, "apiserver-b")
+		}
 		one.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
 	}
 	require.NoError(t, c.ConsumeLogs(context.Background(), ld))
@@ -275,6 +278,9 @@ func TestResourcesOfOneBatch(t *testing.T) {
 		assert.Equal(t, "https://opentelemetry.io/schemas/1.26.0", rss.At(i).SchemaUrl())
 		assert.Equal(t, 1, rss.At(i).ScopeSpans().At(0).Spans().Len())
 	}
+	service := func(i int) string { v, _ := rss.At(i).Resource().Attributes().Get(attrServiceName); return v.Str() }
+	assert.Equal(t, serviceName, service(0), "added when absent")
+	assert.Equal(t, "apiserver-b", service(1), "kept when present")
 }
 
 // TestRememberedBound: when max_remembered is reached, the oldest emitted

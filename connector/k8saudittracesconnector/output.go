@@ -52,6 +52,14 @@ func (o *output) add(r *request, reason string) {
 	}
 }
 
+// serviceName is the service of a span's resource when the logs' resource
+// has none: the spans are kube-apiserver's server spans, and tracing
+// backends and spanmetrics group by service.name.
+const (
+	attrServiceName = "service.name"
+	serviceName     = "kube-apiserver"
+)
+
 // resourceOf copies an input resource once, when a request first needs it.
 type resourceOf struct {
 	rl  plog.ResourceLogs
@@ -62,6 +70,9 @@ func (r *resourceOf) get() *resourceRef {
 	if r.ref == nil {
 		res := pcommon.NewResource()
 		r.rl.Resource().CopyTo(res)
+		if _, ok := res.Attributes().Get(attrServiceName); !ok {
+			res.Attributes().PutStr(attrServiceName, serviceName)
+		}
 		r.ref = &resourceRef{resource: res, schemaURL: r.rl.SchemaUrl()}
 	}
 	return r.ref

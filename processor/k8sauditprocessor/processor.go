@@ -5,7 +5,6 @@ package k8sauditprocessor // import "github.com/otelcol-k8saudit/otelcol-k8saudi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -107,12 +106,15 @@ func (p *auditProcessor) record(ctx context.Context, c counts) {
 // processRecord processes one record and reports whether to drop it.
 func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 	attrs := lr.Attributes()
+	body := lr.Body()
 	id, ok := attrs.Get(auditevent.AttrAuditID)
 	if !ok || id.Type() != pcommon.ValueTypeStr || id.Str() == "" {
 		c.foreign++
+		if p.redactor != nil && body.Type() == pcommon.ValueTypeStr && isBadInput(attrs) {
+			c.redacted += int64(p.redactor.redactText(body, attrs))
+		}
 		return false
 	}
-	body := lr.Body()
 	raw := body.Type() == pcommon.ValueTypeStr
 	var m pcommon.Map
 	switch {
@@ -123,6 +125,7 @@ func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 		parsed := pcommon.NewValueEmpty()
 		if err := auditevent.ParseJSON([]byte(body.Str()), parsed); err != nil || parsed.Type() != pcommon.ValueTypeMap {
 			c.foreign++
+			p.redactUnreadable(body, attrs, c)
 			return false
 		}
 		m = parsed.Map()
@@ -133,6 +136,9 @@ func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 	ev := auditevent.FromPartialMap(m, "")
 	if ev.AuditID == "" {
 		c.foreign++
+		if raw {
+			p.redactUnreadable(body, attrs, c)
+		}
 		return false
 	}
 
@@ -153,20 +159,25 @@ func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 		changed = applyPolicy(res, &ev, attrs)
 	}
 	if p.redactor != nil {
-		n := p.redactor.redact(&ev, attrs)
+		n := p.redactor.redact(&ev, attrs, false)
 		attrs.PutInt(attrRedactedCount, int64(n))
 		c.redacted += int64(n)
 		changed = changed || n > 0
 	}
 	if raw && changed {
-		text, err := json.Marshal(m.AsRaw())
-		if err != nil {
-			// Cannot happen for a map decoded from JSON; never let an
-			// unredacted body through.
-			body.SetStr("")
-		} else {
-			body.SetStr(string(text))
-		}
+		body.SetStr(string(appendJSONMap(make([]byte, 0, len(body.Str())), m)))
 	}
 	return false
+}
+
+// redactUnreadable redacts a raw body that claims to be an event (it has a
+// k8s.audit.id) but cannot be read as one: it passes on, so it must not
+// carry what redaction would have removed.
+func (p *auditProcessor) redactUnreadable(body pcommon.Value, attrs pcommon.Map, c *counts) {
+	if p.redactor == nil {
+		return
+	}
+	n := p.redactor.redactText(body, attrs)
+	attrs.PutInt(attrRedactedCount, int64(n))
+	c.redacted += int64(n)
 }

@@ -4,8 +4,8 @@
 package k8sauditprocessor // import "github.com/otelcol-k8saudit/otelcol-k8saudit/processor/k8sauditprocessor"
 
 import (
-	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -69,8 +69,10 @@ func (r *redactor) enabled() bool {
 
 // redact redacts the body of ev and the record's attributes, and returns
 // the number of values it changed in the body. Attributes that repeat a body
-// field are redacted alongside and not counted again.
-func (r *redactor) redact(ev *auditevent.Event, attrs pcommon.Map) int {
+// field are redacted alongside and not counted again. suspect treats the
+// request and response objects as Secrets and token requests whatever the
+// objectRef says: for invalid events, whose objectRef cannot be trusted.
+func (r *redactor) redact(ev *auditevent.Event, attrs pcommon.Map, suspect bool) int {
 	body := ev.Body
 	n := 0
 	if r.dropsObjectsOf(&ev.ObjectRef) {
@@ -82,8 +84,8 @@ func (r *redactor) redact(ev *auditevent.Event, attrs pcommon.Map) int {
 	}
 	if r.secrets || r.tokens {
 		ref := &ev.ObjectRef
-		secret := ref.Resource == "secrets" && ref.APIGroup == ""
-		token := (ref.Resource == "tokenreviews" && ref.APIGroup == "authentication.k8s.io") ||
+		secret := suspect || (ref.Resource == "secrets" && ref.APIGroup == "")
+		token := suspect || (ref.Resource == "tokenreviews" && ref.APIGroup == "authentication.k8s.io") ||
 			(ref.Resource == "serviceaccounts" && ref.Subresource == "token" && ref.APIGroup == "")
 		w := walker{r: r}
 		body.Range(func(k string, v pcommon.Value) bool {
@@ -206,7 +208,11 @@ func (w *walker) object(m pcommon.Map, secret, token bool) {
 	if secret {
 		handled = w.patchOperation(m)
 	}
+	var tokenKeys []string
 	m.Range(func(k string, v pcommon.Value) bool {
+		if w.r.tokens && mayHoldToken(k) {
+			tokenKeys = append(tokenKeys, k)
+		}
 		switch {
 		case k == handled:
 		case secret && (k == "data" || k == "stringData"):
@@ -220,6 +226,30 @@ func (w *walker) object(m pcommon.Map, secret, token bool) {
 		}
 		return true
 	})
+	for _, k := range tokenKeys {
+		w.scrubKey(m, k)
+	}
+}
+
+// scrubKey masks tokens in a map key (a ConfigMap or Secret key may be a JWT):
+// the value moves to the scrubbed key, made unique if it is taken.
+func (w *walker) scrubKey(m pcommon.Map, k string) {
+	out := w.r.scrubString(k)
+	if out == k {
+		return
+	}
+	for i := 2; ; i++ {
+		if _, taken := m.Get(out); !taken {
+			break
+		}
+		out = w.r.scrubString(k) + "-" + strconv.Itoa(i)
+	}
+	v, _ := m.Get(k)
+	moved := pcommon.NewValueEmpty()
+	v.MoveTo(moved)
+	m.Remove(k)
+	moved.MoveTo(m.PutEmpty(out))
+	w.n++
 }
 
 // patchOperation masks the value of a JSON patch operation (RFC 6902) that
@@ -298,12 +328,7 @@ func (w *walker) lastApplied(v pcommon.Value, secret bool) {
 		return
 	}
 	w.n += inner.n
-	out, err := json.Marshal(parsed.AsRaw())
-	if err != nil {
-		v.SetStr(redactedMask)
-		return
-	}
-	v.SetStr(string(out))
+	v.SetStr(string(appendJSON(nil, parsed)))
 }
 
 func (w *walker) scrub(v pcommon.Value) {

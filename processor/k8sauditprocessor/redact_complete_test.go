@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 )
 
 // seedSet hands out distinctive secret values and remembers them, so that a
@@ -240,6 +242,11 @@ func seededEvents(s *seedSet) []string {
 		message:     "Authorization: bearer " + s.plain("bearer-message"),
 		annotations: map[string]string{"example.com/note": "id " + s.jwt("annotation")},
 	})
+	// A JWT as a key (ConfigMap keys may hold dots) and in a string list.
+	cases = append(cases, auditCase{verb: "update", resource: "configmaps",
+		request: map[string]any{"kind": "ConfigMap", "data": map[string]string{s.jwt("configmap-key"): "v", "[REDACTED]": "taken"},
+			"metadata": map[string]any{"finalizers": []string{"bearer " + s.plain("bearer-in-list")}}},
+	})
 	events := make([]string, len(cases))
 	for i, c := range cases {
 		events[i] = c.event(i)
@@ -273,6 +280,14 @@ func TestRedactionIsComplete(t *testing.T) {
 				require.True(t, strings.Contains(inBytes, secret), "%s not in the input", secret)
 			}
 
+			// The receiver's records for bad input keep the raw text: they are
+			// in a resource of their own, counted apart below.
+			badInputLogs(t, &s, rawBody).ResourceLogs().MoveAndAppendTo(in.ResourceLogs())
+			inBytes = marshalAll(t, in)
+			for _, seed := range s.values {
+				require.True(t, containsAny(inBytes, forms(seed)), "seed %q not planted", seed)
+			}
+
 			p := newTestProcessor(t, createDefaultConfig().(*Config))
 			out := process(t, p, in)
 			outBytes := marshalAll(t, out)
@@ -286,7 +301,7 @@ func TestRedactionIsComplete(t *testing.T) {
 				assert.False(t, strings.Contains(outBytes, secret), "%s survived", secret)
 			}
 			// Each seeded event says how much was redacted from it.
-			for i, lr := range records(out) {
+			for i, lr := range records(out)[:in.LogRecordCount()-badInputRecords] {
 				n, ok := lr.Attributes().Get(attrRedactedCount)
 				require.True(t, ok)
 				if i < len(events) {
@@ -295,6 +310,69 @@ func TestRedactionIsComplete(t *testing.T) {
 			}
 		})
 	}
+}
+
+// badInputRecords is the number of records badInputLogs makes.
+const badInputRecords = 8
+
+// badInputLogs are the receiver's records for seeded events it could not
+// read: invalid events (their raw text is the body), an event cut at the
+// size limit, an EventList item that is no event, and a raw body that claims
+// an auditID but is not JSON.
+func badInputLogs(t *testing.T, s *seedSet, rawBody bool) plog.Logs {
+	t.Helper()
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	c := auditevent.Converter{RawBody: rawBody}
+	malformed := func(raw string) {
+		require.Equal(t, 1, c.AppendEvent(lrs, []byte(raw), "", testObserved).Malformed, "%.200s", raw)
+	}
+	ev := func(change func(map[string]any), c auditCase) string {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(c.event(90)), &m))
+		change(m)
+		raw, err := json.Marshal(m)
+		require.NoError(t, err)
+		return string(raw)
+	}
+	secretCase := auditCase{verb: "create", resource: "secrets",
+		request: secretObject("bad", map[string]string{"k": s.b64("bad-stage-data")}, nil,
+			lastApplied("bad", map[string]string{"k": s.plain("bad-stage-la")}, nil))}
+	// An unknown stage: valid JSON, not a valid event.
+	malformed(ev(func(m map[string]any) { m["stage"] = "Bogus" }, secretCase))
+	// A broken objectRef: nothing says these are Secrets, yet the list items are.
+	malformed(ev(func(m map[string]any) {
+		m["objectRef"] = "secrets"
+		delete(m, "stageTimestamp")
+		m["responseObject"] = map[string]any{"items": []any{map[string]any{"data": map[string]string{"k": s.b64("bad-ref-item")}}}}
+	}, auditCase{verb: "list", resource: "secrets"}))
+	// A TokenRequest without kinds or objectRef.
+	malformed(ev(func(m map[string]any) {
+		delete(m, "objectRef")
+		m["kind"] = "NotAnEvent"
+		m["responseObject"] = map[string]any{"status": map[string]any{"token": s.plain("bad-tokenrequest")}}
+	}, auditCase{verb: "create", resource: "serviceaccounts"}))
+	// Invalid JSON: a Secret event cut short, with a JWT in its URI.
+	cut := ev(func(m map[string]any) {
+		m["requestURI"] = "/api/v1/namespaces/audit-demo/secrets?token=" + s.jwt("cut-uri")
+	}, auditCase{verb: "create", resource: "secrets", request: secretObject("cut", map[string]string{"k": s.b64("cut-data")}, nil, "")})
+	malformed(cut[:len(cut)-40])
+	// Cut at the size limit: the receiver keeps what precedes the objects.
+	require.Equal(t, 1, c.AppendTruncated(lrs, []byte(cut[:len(cut)-40]), 1<<20, testObserved).Oversized)
+	// A truncated prefix the receiver cannot read at all.
+	require.Equal(t, 1, c.AppendTruncated(lrs, []byte(`["x", `+cut[:len(cut)-40]), 1<<20, testObserved).Oversized)
+	// An EventList item that is no valid event.
+	item := ev(func(m map[string]any) { m["stage"] = 7 }, auditCase{verb: "get", resource: "secrets",
+		response: secretObject("item", map[string]string{"k": s.b64("bad-item")}, nil, "")})
+	counts, err := c.AppendPayload(lrs, []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[`+item+`]}`), testObserved)
+	require.NoError(t, err)
+	require.Equal(t, 1, counts.Malformed)
+	// A raw body that claims an auditID but does not parse.
+	unreadable := lrs.AppendEmpty()
+	unreadable.Attributes().PutStr(auditevent.AttrAuditID, "00000000-0000-4000-8000-000000000091")
+	unreadable.Body().SetStr(cut[:len(cut)-41])
+	require.Equal(t, badInputRecords, lrs.Len())
+	return ld
 }
 
 func containsAny(s string, subs []string) bool {
@@ -312,8 +390,11 @@ func marshalAll(t *testing.T, ld plog.Logs) string {
 	t.Helper()
 	otlp, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
 	require.NoError(t, err)
+	proto, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	require.NoError(t, err)
 	var b strings.Builder
 	b.Write(otlp)
+	b.Write(proto)
 	for _, lr := range records(ld) {
 		attrs, err := json.Marshal(lr.Attributes().AsRaw())
 		require.NoError(t, err)

@@ -1,0 +1,10 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+//go:build race
+
+package k8sauditreceiver
+
+// The race detector allows at most 8128 live goroutines; a connection costs
+// about four (client, its read and write loops, the server's).
+const concurrentClients = 1500

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
-	"io"
 	"strings"
 	"sync"
 
@@ -26,7 +25,16 @@ const pseudonymPrefix = "anon:"
 // hashing candidate names.
 type pseudonymizer struct {
 	users, groups, ips, keepSystem bool
-	macs                           sync.Pool
+	macs                           sync.Pool // of *pooledMAC
+}
+
+// pooledMAC is a keyed HMAC with buffers for its input (a hash takes bytes;
+// converting each string would allocate) and output.
+type pooledMAC struct {
+	mac     hash.Hash
+	scratch []byte
+	// sum is here because a buffer given to hash.Hash.Sum escapes.
+	sum [sha256.Size]byte
 }
 
 func newPseudonymizer(cfg *PseudonymizeConfig) *pseudonymizer {
@@ -36,20 +44,29 @@ func newPseudonymizer(cfg *PseudonymizeConfig) *pseudonymizer {
 		groups:     cfg.Groups,
 		ips:        cfg.SourceIPs,
 		keepSystem: cfg.KeepSystemIdentities,
-		macs:       sync.Pool{New: func() any { return hmac.New(sha256.New, key) }},
+		macs:       sync.Pool{New: func() any { return &pooledMAC{mac: hmac.New(sha256.New, key)} }},
 	}
 }
 
-// pseudonym is the prefix and 80 bits of the HMAC in hex: collisions stay
-// negligible for any realistic number of users and addresses.
+// pseudonymBytes is how much of the HMAC a pseudonym keeps: 80 bits, so
+// collisions stay negligible for any realistic number of users and addresses.
+const pseudonymBytes = 10
+
+// pseudonym is the prefix and the first pseudonymBytes of the HMAC in hex.
 func (p *pseudonymizer) pseudonym(s string) string {
-	mac := p.macs.Get().(hash.Hash)
-	mac.Reset()
-	_, _ = io.WriteString(mac, s)
-	var buf [sha256.Size]byte
-	sum := mac.Sum(buf[:0])
-	p.macs.Put(mac)
-	return pseudonymPrefix + hex.EncodeToString(sum[:10])
+	pm := p.macs.Get().(*pooledMAC)
+	pm.mac.Reset()
+	pm.scratch = append(pm.scratch[:0], s...)
+	_, _ = pm.mac.Write(pm.scratch)
+	sum := pm.mac.Sum(pm.sum[:0])
+	var out [len(pseudonymPrefix) + 2*pseudonymBytes]byte
+	copy(out[:], pseudonymPrefix)
+	hex.Encode(out[len(pseudonymPrefix):], sum[:pseudonymBytes])
+	if cap(pm.scratch) > 4096 {
+		pm.scratch = nil // keep no outsized buffer in the pool
+	}
+	p.macs.Put(pm)
+	return string(out[:])
 }
 
 func (p *pseudonymizer) keeps(name string) bool {
@@ -208,6 +225,10 @@ func replaceIn(m pcommon.Map, key string, repl []replacement) int {
 
 func replaceQuoted(s string, repl []replacement) string {
 	for _, r := range repl {
+		// Most texts do not name the user: look before building the quoted form.
+		if !strings.Contains(s, r.from) {
+			continue
+		}
 		q := `"` + r.from + `"`
 		if strings.Contains(s, q) {
 			s = strings.ReplaceAll(s, q, `"`+r.to+`"`)

@@ -48,6 +48,14 @@ func TestLoadConfig(t *testing.T) {
 	noRedaction.Redaction.Secrets = false
 	noRedaction.Redaction.Tokens = false
 
+	// An empty block enables the feature with its defaults.
+	dedupDefaults := createDefaultConfig().(*Config)
+	dedupDefaults.Dedup = configoptional.Some(DedupConfig{Window: 5 * time.Minute, MaxEntries: 100_000})
+	keyOnly := createDefaultConfig().(*Config)
+	keyOnly.Redaction.Pseudonymize = configoptional.Some(PseudonymizeConfig{
+		Key: "0123456789abcdef", UserNames: true, Groups: true, SourceIPs: true, KeepSystemIdentities: true,
+	})
+
 	tests := []struct {
 		name string
 		want *Config
@@ -55,6 +63,8 @@ func TestLoadConfig(t *testing.T) {
 		{"", def},
 		{"all", all},
 		{"no_redaction", noRedaction},
+		{"dedup_defaults", dedupDefaults},
+		{"pseudonymize_key_only", keyOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +116,23 @@ func TestConfigErrorsNameTheOption(t *testing.T) {
 				assert.Contains(t, err.Error(), want)
 			}
 		})
+	}
+}
+
+// TestConfigDecodeErrorsNameTheOption: unknown options and wrong types fail
+// when the configuration is read, naming the option.
+func TestConfigDecodeErrorsNameTheOption(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	for name, want := range map[string]string{
+		"unknown_option": "secret",
+		"bad_type":       "window",
+	} {
+		sub, err := cm.Sub(component.MustNewIDWithName(metadata.Type.String(), name).String())
+		require.NoError(t, err)
+		err = sub.Unmarshal(NewFactory().CreateDefaultConfig())
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), want, name)
 	}
 }
 

@@ -37,6 +37,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	auditinternal "k8s.io/apiserver/pkg/apis/audit"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+	"k8s.io/apiserver/pkg/audit"
 	auditwebhook "k8s.io/apiserver/plugin/pkg/audit/webhook"
 
 	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
@@ -64,9 +65,13 @@ func webhookURL(r *auditReceiver, scheme string) string {
 // apiserverWebhook is kube-apiserver's own audit webhook backend, configured
 // from a kubeconfig as --audit-webhook-config-file would be, with a short
 // retry backoff (kube-apiserver's --audit-webhook-initial-backoff is 10 s).
-func apiserverWebhook(t *testing.T, server string, pki testPKI, clientCert, clientKey string) interface {
-	ProcessEvents(...*auditinternal.Event) bool
-} {
+func apiserverWebhook(t *testing.T, server string, pki testPKI, clientCert, clientKey string) audit.Backend {
+	t.Helper()
+	return apiserverWebhookBackoff(t, server, pki, clientCert, clientKey,
+		wait.Backoff{Duration: 20 * time.Millisecond, Factor: 1.5, Jitter: 0.1, Steps: 5})
+}
+
+func apiserverWebhookBackoff(t *testing.T, server string, pki testPKI, clientCert, clientKey string, backoff wait.Backoff) audit.Backend {
 	t.Helper()
 	kubeconfig := fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -89,10 +94,26 @@ current-context: default
 `, server, pki.serverCA, clientCert, clientKey)
 	path := filepath.Join(t.TempDir(), "audit-webhook.kubeconfig")
 	require.NoError(t, os.WriteFile(path, []byte(kubeconfig), 0o600))
-	backoff := wait.Backoff{Duration: 20 * time.Millisecond, Factor: 1.5, Jitter: 0.1, Steps: 5}
 	backend, err := auditwebhook.NewBackend(path, auditv1.SchemeGroupVersion, backoff, nil)
 	require.NoError(t, err)
 	return backend
+}
+
+// mtlsClient is an HTTPS client that trusts the server's CA and presents
+// the given client certificate.
+func mtlsClient(t *testing.T, pki testPKI, certFile, keyFile string) *http.Client {
+	t.Helper()
+	roots := x509.NewCertPool()
+	caPEM, err := os.ReadFile(pki.serverCA)
+	require.NoError(t, err)
+	roots.AppendCertsFromPEM(caPEM)
+	cfg := &tls.Config{RootCAs: roots}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		require.NoError(t, err)
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 }
 
 func TestWebhookReceivesAPIServerBatchesOverMTLS(t *testing.T) {
@@ -144,11 +165,7 @@ func TestWebhookRefusesClientsWithoutTrustedCertificate(t *testing.T) {
 	assert.False(t, backend.ProcessEvents(testEvent(1, auditinternal.StageResponseComplete, 0)),
 		"a certificate from an untrusted CA must be refused")
 
-	roots := x509.NewCertPool()
-	caPEM, err := os.ReadFile(pki.serverCA)
-	require.NoError(t, err)
-	roots.AppendCertsFromPEM(caPEM)
-	noCert := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	noCert := mtlsClient(t, pki, "", "")
 	resp, err := noCert.Post(url, "application/json", strings.NewReader(`{"kind":"EventList","items":[]}`))
 	if err == nil {
 		resp.Body.Close()

@@ -3,7 +3,8 @@
 #   make build     bin/otelcol-k8saudit, built by ocb from builder-config.yaml
 #   make run       the collector with config/default.yaml
 #   make test      unit tests (with -race), the end-to-end test and the benchmarks once
-#   make bench     the benchmarks, with allocation counts
+#   make bench     the benchmarks, with allocation counts, and the side-by-side
+#                  measurement against contrib (docs/benchmarks.md)
 #   make generate  mdatagen over every component's metadata.yaml
 #   make clean     remove build output (keeps .tools/)
 
@@ -25,7 +26,7 @@ GO_SOURCES := $(shell find . \( -path ./.git -o -path ./$(BUILD_DIR) -o -path ./
 
 METADATA := $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml connector/*/metadata.yaml)
 
-.PHONY: all build run test bench generate clean
+.PHONY: all build run test bench bench-go bench-compare generate clean
 
 all: build
 
@@ -47,8 +48,26 @@ test: $(BINARY)
 	K8SAUDIT_E2E_BINARY=$(abspath $(BINARY)) $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
 
-bench:
+# bench: the Go benchmarks, then the side-by-side measurement of issue 6 on
+# one generated log (cmd/benchrun; the table goes to docs/benchmarks.md).
+bench: bench-go bench-compare
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Our components and contrib's file_log + transform in one bench-only binary,
+# from bench/builder-config.yaml (the distribution's manifest is untouched).
+BENCH_BINARY := bin/$(DIST_NAME)-bench
+BENCH_N      ?= 500000
+
+bench-compare: $(BENCH_BINARY)
+	$(GO) run ./cmd/benchrun -bin $(BENCH_BINARY) -n $(BENCH_N) -out docs/benchmarks.md
+
+$(BENCH_BINARY): bench/builder-config.yaml go.mod go.sum $(GO_SOURCES) | $(BUILDER)
+	$(BUILDER) --config bench/builder-config.yaml
+	@mkdir -p $(@D)
+	cp _out/build-bench/$(DIST_NAME)-bench $@.tmp
+	mv -f $@.tmp $@
 
 generate: $(MDATAGEN)
 	@for f in $(METADATA); do \

@@ -1,0 +1,103 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditgen"
+)
+
+func TestParseMetrics(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader(`# HELP otelcol_receiver_accepted_log_records Number of log records successfully pushed into the pipeline.
+# TYPE otelcol_receiver_accepted_log_records counter
+otelcol_receiver_accepted_log_records_total{receiver="k8s_audit",service_name="x",transport="file"} 1200
+otelcol_receiver_accepted_log_records_total{receiver="k8s_audit",service_name="x",transport="http"} 34
+otelcol_process_runtime_total_alloc_bytes_total{service_name="x"} 5.5e+06
+target_info 1
+`))
+	require.NoError(t, err)
+	assert.Equal(t, 1234.0, metric(m, acceptedMetric))
+	assert.Equal(t, 5.5e6, metric(m, "otelcol_process_runtime_total_alloc_bytes"))
+	assert.Equal(t, 1.0, m["target_info"])
+	assert.Zero(t, metric(m, "absent"))
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 100; i >= 1; i-- {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	assert.Equal(t, 50*time.Millisecond, percentile(d, 0.5))
+	assert.Equal(t, 99*time.Millisecond, percentile(d, 0.99))
+	assert.Equal(t, time.Duration(0), percentile(nil, 0.5))
+}
+
+func TestRenderReport(t *testing.T) {
+	rs := []result{
+		{ID: "a", What: "ours", Events: 1000, CPU: time.Second, Mallocs: -1, Bytes: 2048},
+		{ID: "b", What: "contrib", Events: 1000, CPU: 10 * time.Second, Mallocs: -1},
+		{ID: "d.1", What: "stdlib", Events: 1000, CPU: 500 * time.Millisecond, Mallocs: 40, Bytes: 3000, Note: "`stdlib`"},
+	}
+	out := renderReport(opts{n: 1000, seed: 1, bin: "bin/x", conc: 2}, envFacts(), rs, "/nonexistent")
+	assert.Contains(t, out, "| (a) | ours | 1000 | 0.00 | 1.00 | 1 k | 10.0× |")
+	assert.Contains(t, out, "| (a) ≥ 5× (b) in events per CPU-second | 10.0× | yes |")
+	assert.Contains(t, out, "| (a) ≥ 50% of the fastest raw decode of (d) (`stdlib`) | 50.0 % | yes |")
+	assert.Contains(t, out, "40.0 / 2.9 KiB")
+}
+
+// TestDecoders checks that every decoder of (d) accepts every generated event.
+func TestDecoders(t *testing.T) {
+	lines := generated(t, 500)
+	for _, name := range decoderNames() {
+		dec := decoders[name].make()
+		for i, l := range lines {
+			require.NoError(t, dec(l), "%s: line %d", name, i)
+		}
+	}
+}
+
+func generated(tb testing.TB, n int) [][]byte {
+	var buf bytes.Buffer
+	require.NoError(tb, auditgen.WriteLog(&buf, n, auditgen.Options{Seed: 1}))
+	var lines [][]byte
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		lines = append(lines, bytes.Clone(sc.Bytes()))
+	}
+	require.NoError(tb, sc.Err())
+	return lines
+}
+
+// BenchmarkDecode is (d) in process: each decoder over the same generated
+// mix, per event.
+func BenchmarkDecode(b *testing.B) {
+	lines := generated(b, 2000)
+	var size int
+	for _, l := range lines {
+		size += len(l)
+	}
+	for _, name := range decoderNames() {
+		b.Run(name, func(b *testing.B) {
+			dec := decoders[name].make()
+			b.SetBytes(int64(size / len(lines)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := dec(lines[i%len(lines)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -216,9 +216,17 @@ rules:
 	}
 	assert.False(t, managed(recs[0].Body(), "responseObject"))
 	assert.False(t, managed(recs[1].Body(), "responseObject"))
-	// A patch's request body is logged as sent, as kube-apiserver does.
-	reqObj, _ := recs[1].Body().Map().Get("requestObject")
-	assert.Contains(t, reqObj.AsString(), "metadata")
+	// A patch's request body is logged as sent, as kube-apiserver does
+	// (LogRequestPatch keeps the raw patch), managed fields included.
+	patch := variant(t, "ResponseComplete-patch-big-annotation", func(ev map[string]any) {
+		ev["requestObject"].(map[string]any)["metadata"].(map[string]any)["managedFields"] = []any{map[string]any{"manager": "m"}}
+	})
+	out = process(t, p, logsFrom(t, false, patch))
+	reqObj, _ := records(out)[0].Body().Map().Get("requestObject")
+	meta, _ := reqObj.Map().Get("metadata")
+	_, kept := meta.Map().Get("managedFields")
+	assert.True(t, kept)
+	assert.False(t, managed(records(out)[0].Body(), "responseObject"))
 }
 
 func TestPolicyRawBody(t *testing.T) {

@@ -216,6 +216,13 @@ func seededEvents(s *seedSet) []string {
 	cases = append(cases, auditCase{verb: "create", resource: "configmaps", request: map[string]any{
 		"kind": "List", "items": []any{secretObject("in-list", map[string]string{"k": s.b64("generic-list")}, nil, lastApplied("in-list", map[string]string{"k": s.plain("generic-list-la")}, nil))},
 	}})
+	// Token objects where the objectRef does not announce them: a generic List.
+	cases = append(cases, auditCase{verb: "create", resource: "configmaps", request: map[string]any{
+		"kind": "List", "items": []any{
+			map[string]any{"kind": "TokenRequest", "status": map[string]any{"token": s.plain("list-tokenrequest")}},
+			map[string]any{"kind": "TokenReview", "spec": map[string]any{"token": s.plain("list-tokenreview")}},
+		},
+	}})
 	// TokenReview: the token in request and response spec, opaque and JWT.
 	for _, tok := range []string{s.plain("tokenreview-opaque"), s.jwt("tokenreview-jwt")} {
 		tr := map[string]any{"kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1", "spec": map[string]any{"token": tok}}

@@ -107,7 +107,9 @@ func TestPseudonymizeSystemIdentitiesToo(t *testing.T) {
 	cfg.Redaction.Pseudonymize.Get().KeepSystemIdentities = false
 	out := process(t, newTestProcessor(t, cfg), logsFrom(t, false, example("ResponseComplete-pod-create-by-controller")))
 	all := marshalAll(t, out)
-	for _, identity := range []string{"system:serviceaccount:kube-system:replicaset-controller", `"replicaset-controller"`, `replicaset-controller/kube-system`} {
+	// The uid and extra (the token's credential ID) go with the name.
+	for _, identity := range []string{"system:serviceaccount:kube-system:replicaset-controller", `"replicaset-controller"`, `replicaset-controller/kube-system`,
+		"2e7b2048-a43d-4355-8739-f9c6ad039bca", "ae7ef30f-b6b3-410b-bd7a-08b17f393197"} {
 		assert.False(t, strings.Contains(all, identity), "%s survived", identity)
 	}
 }
@@ -132,6 +134,11 @@ func TestPathSyntax(t *testing.T) {
 	assert.Equal(t, 1, p.remove(m))
 	raw := m.AsRaw()
 	assert.Equal(t, map[string]any{"keep": "k"}, raw["metadata"].(map[string]any)["annotations"])
+	p, _ = parsePath("spec.containers.*")
+	clone := pcommon.NewMap()
+	m.CopyTo(clone)
+	assert.Equal(t, 2, p.remove(clone), "* removes every key")
+	assert.Equal(t, []any{map[string]any{}, map[string]any{}}, clone.AsRaw()["spec"].(map[string]any)["containers"])
 	env := raw["spec"].(map[string]any)["containers"].([]any)[1].(map[string]any)["env"].([]any)[0]
 	assert.Equal(t, map[string]any{"name": "C", "value": redactedMask}, env)
 }

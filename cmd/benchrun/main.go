@@ -32,6 +32,9 @@ import (
 	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditgen"
 )
 
+// notesMarker starts the hand-written part of the report.
+const notesMarker = "<!-- notes: kept across runs -->"
+
 type result struct {
 	ID, What string
 	Events   int
@@ -197,6 +200,16 @@ func run(o opts) error {
 	report := renderReport(o, env, results, mixed)
 	fmt.Println(report)
 	if o.out != "" {
+		// Hand-written notes below the marker (analysis, profiles) survive
+		// a new measurement.
+		if old, err := os.ReadFile(o.out); err == nil {
+			if i := bytes.Index(old, []byte(notesMarker)); i >= 0 {
+				report += "\n" + string(old[i:])
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
 			return err
 		}

@@ -28,7 +28,10 @@ const (
 	defaultMaxEventSize = 16 << 20
 	minMaxEventSize     = 4 << 10
 	defaultPoll         = 200 * time.Millisecond
-	defaultMaxFiles     = 16
+	// fileconsumer reads half this many files per batch and saves its
+	// checkpoint once per poll: all of a directory with --audit-log-maxbackup
+	// up to 31 in one batch keeps polls short, and so what a crash re-reads.
+	defaultMaxFiles = 64
 )
 
 // NewFactory creates the k8s_audit receiver factory.

@@ -169,6 +169,31 @@ func mayHoldToken(s string) bool {
 	return false
 }
 
+// minTokenLen is the shortest text the token expressions match ("eyJab.c." or
+// "bearer x").
+const minTokenLen = 8
+
+// keyMayHoldToken is mayHoldToken for map keys: a body has many, nearly all
+// short, for which one pass over the bytes beats the searches.
+func keyMayHoldToken(k string) bool {
+	if len(k) < minTokenLen {
+		return false
+	}
+	for i := 0; i+3 <= len(k); i++ {
+		switch k[i] {
+		case 'e':
+			if k[i+1] == 'y' && k[i+2] == 'J' {
+				return true
+			}
+		case 'b', 'B':
+			if i+6 <= len(k) && strings.EqualFold(k[i:i+6], "bearer") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // walker walks a body and counts what it changes. secret is set inside the
 // objects of a request on secrets and inside any object of kind Secret; token
 // inside TokenReview and TokenRequest objects.
@@ -210,7 +235,7 @@ func (w *walker) object(m pcommon.Map, secret, token bool) {
 	}
 	var tokenKeys []string
 	m.Range(func(k string, v pcommon.Value) bool {
-		if w.r.tokens && mayHoldToken(k) {
+		if w.r.tokens && keyMayHoldToken(k) {
 			tokenKeys = append(tokenKeys, k)
 		}
 		switch {

@@ -154,7 +154,13 @@ func TestScrubString(t *testing.T) {
 		"eyJ but no token":               "eyJ but no token",
 		"a bearer of news":               "a bearer " + redactedMask + " news",
 	}
+	tests["eyJab.c."] = redactedMask // the shortest token
+	tests["bearer x"] = "bearer " + redactedMask
 	for in, want := range tests {
 		assert.Equal(t, want, r.scrubString(in), in)
+		// The cheap test for keys never misses what the expressions find.
+		if want != in {
+			assert.True(t, keyMayHoldToken(in), in)
+		}
 	}
 }

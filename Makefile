@@ -21,7 +21,7 @@ BINARY    := bin/$(DIST_NAME)
 
 # What the binary is made of: the main module's non-test Go sources, its
 # go.mod and go.sum, and the ocb manifest. Generated and tool trees are left out.
-GO_SOURCES := $(shell find . \( -path ./.git -o -path ./$(BUILD_DIR) -o -path ./$(TOOLS_DIR) -o -path ./internal/tools \) -prune \
+GO_SOURCES := $(shell find . \( -path ./.git -o -path ./$(BUILD_DIR) -o -path ./_out -o -path ./$(TOOLS_DIR) -o -path ./internal/tools \) -prune \
 	-o -type f -name '*.go' ! -name '*_test.go' -print)
 
 METADATA := $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml connector/*/metadata.yaml)

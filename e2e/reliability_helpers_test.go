@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"gopkg.in/natefinch/lumberjack.v2"
 	authnv1 "k8s.io/api/authentication/v1"
@@ -130,9 +131,15 @@ func (k *keyCounter) handle(w http.ResponseWriter, r *http.Request) {
 			lrs := sls.At(j).LogRecords()
 			for n := 0; n < lrs.Len(); n++ {
 				attrs := lrs.At(n).Attributes()
-				id, _ := attrs.Get(attrAuditID)
-				stage, _ := attrs.Get(attrStage)
-				k.counts[id.AsString()+"/"+stage.AsString()]++
+				key := "bad-input"
+				if id, ok := attrs.Get(attrAuditID); ok {
+					stage, _ := attrs.Get(attrStage)
+					key = id.AsString() + "/"
+					if stage.Type() != pcommon.ValueTypeEmpty {
+						key += stage.AsString()
+					}
+				}
+				k.counts[key]++
 				k.records++
 			}
 		}

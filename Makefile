@@ -2,7 +2,12 @@
 #
 #   make build     bin/otelcol-k8saudit, built by ocb from builder-config.yaml
 #   make run       the collector with config/default.yaml
-#   make test      unit tests (with -race), the end-to-end test and the benchmarks once
+#   make test      unit tests (with -race), the end-to-end tests, the benchmarks
+#                  once and each fuzz target briefly
+#   make test-reliability
+#                  the long tests against the binary: SIGKILL mid-stream,
+#                  downstream outage (CI runs it after make test)
+#   make fuzz      the fuzz targets, FUZZTIME each (default 10s)
 #   make bench     the benchmarks, with allocation counts, and the side-by-side
 #                  measurement against contrib (docs/benchmarks.md)
 #   make generate  mdatagen over every component's metadata.yaml
@@ -26,7 +31,7 @@ GO_SOURCES := $(shell find . \( -path ./.git -o -path ./$(BUILD_DIR) -o -path ./
 
 METADATA := $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml connector/*/metadata.yaml)
 
-.PHONY: all build run test bench bench-go bench-compare generate clean
+.PHONY: all build run test test-reliability fuzz bench bench-go bench-compare generate clean
 
 all: build
 
@@ -47,6 +52,24 @@ run: $(BINARY)
 test: $(BINARY)
 	K8SAUDIT_E2E_BINARY=$(abspath $(BINARY)) $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+test-reliability: $(BINARY)
+	K8SAUDIT_RELIABILITY=1 K8SAUDIT_E2E_BINARY=$(abspath $(BINARY)) \
+		$(GO) test -count=1 -v -timeout 20m -run '^TestReliability' ./e2e
+
+# Each target on its own (go test -fuzz takes one); the seed corpora are in
+# each package's testdata/fuzz/.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := internal/auditevent:FuzzAppendEvent internal/auditevent:FuzzAppendPayload \
+	receiver/k8sauditreceiver:FuzzWebhookHandler
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	done
 
 # bench: the Go benchmarks, then the side-by-side measurement of issue 6 on
 # one generated log (cmd/benchrun; the table goes to docs/benchmarks.md).

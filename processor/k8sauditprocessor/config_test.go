@@ -77,6 +77,13 @@ func TestLoadConfig(t *testing.T) {
 	cfg := loadConfig(t, "inline_policy")
 	require.NoError(t, cfg.Validate())
 	assert.True(t, isInlinePolicy(cfg.Policy))
+
+	cfg = loadConfig(t, "readme")
+	require.NoError(t, cfg.Validate())
+	assert.False(t, cfg.Enrich.LongRunning)
+	assert.False(t, cfg.Redaction.Pseudonymize.Get().SourceIPs)
+	assert.Equal(t, []string{"configmaps", "leases.coordination.k8s.io"}, cfg.Redaction.DropObjects)
+	assert.True(t, cfg.Dedup.HasValue())
 }
 
 func TestDefaults(t *testing.T) {

@@ -83,7 +83,7 @@ func TestTelemetryCounts(t *testing.T) {
 	require.NoError(t, proc.ConsumeLogs(context.Background(), in()))
 	require.NoError(t, proc.ConsumeLogs(context.Background(), in()))
 	metadatatest.AssertEqualProcessorK8sAuditDuplicateRecords(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
-	// Four data values and... the secret's two data values in request and response.
+	// The Secret's two data values, in the request and the response object.
 	metadatatest.AssertEqualProcessorK8sAuditRedactedValues(t, tel, []metricdata.DataPoint[int64]{{Value: 4}}, metricdatatest.IgnoreTimestamp())
 	require.NoError(t, proc.Shutdown(context.Background()))
 }
@@ -109,4 +109,22 @@ func TestProcessIsIdempotent(t *testing.T) {
 		records(once)[i].Attributes().PutInt(attrRedactedCount, 0)
 	}
 	require.NoError(t, plogtest.CompareLogs(once, twice))
+}
+
+// TestBadInputRedactionIsCounted: a bad-input record is foreign (no
+// enrichment, policy or dedup) yet redacted, and what was redacted is counted.
+func TestBadInputRedactionIsCounted(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	proc, err := NewFactory().CreateLogs(context.Background(), metadatatest.NewSettings(tel), createDefaultConfig(), consumertest.NewNop())
+	require.NoError(t, err)
+	raw := variant(t, "ResponseComplete-create-secret", func(ev map[string]any) { ev["stage"] = "Bogus" })
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	require.Equal(t, 1, (&auditevent.Converter{}).AppendEvent(lrs, []byte(raw), "", testObserved).Malformed)
+	require.NoError(t, proc.ConsumeLogs(context.Background(), ld))
+	metadatatest.AssertEqualProcessorK8sAuditForeignRecords(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	// The Secret's two data values, in the request and the response object.
+	metadatatest.AssertEqualProcessorK8sAuditRedactedValues(t, tel, []metricdata.DataPoint[int64]{{Value: 4}}, metricdatatest.IgnoreTimestamp())
+	require.NoError(t, proc.Shutdown(context.Background()))
 }

@@ -69,7 +69,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorK8sAuditForeignRecords, err = builder.meter.Int64Counter(
 		"otelcol_processor_k8s_audit_foreign_records",
-		metric.WithDescription("Records not made by the k8s_audit receiver (no k8s.audit.id, or a record for bad input); they passed through untouched. [Development]"),
+		metric.WithDescription("Records that are not a readable audit event (no k8s.audit.id, or a body that is not the event), passed on without enrichment, policy or dedup; the receiver's bad-input records among them are still redacted. [Development]"),
 		metric.WithUnit("{records}"),
 	)
 	errs = errors.Join(errs, err)

@@ -40,7 +40,7 @@ func AssertEqualProcessorK8sAuditDuplicateRecords(t *testing.T, tt *componenttes
 func AssertEqualProcessorK8sAuditForeignRecords(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_k8s_audit_foreign_records",
-		Description: "Records not made by the k8s_audit receiver (no k8s.audit.id, or a record for bad input); they passed through untouched. [Development]",
+		Description: "Records that are not a readable audit event (no k8s.audit.id, or a body that is not the event), passed on without enrichment, policy or dedup; the receiver's bad-input records among them are still redacted. [Development]",
 		Unit:        "{records}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

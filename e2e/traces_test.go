@@ -85,10 +85,16 @@ func TestTracesEndToEnd(t *testing.T) {
 	require.NoError(t, os.WriteFile(configPath, []byte(tracesConfig(logDir, sink.url)), 0o600))
 	collector := startCollector(t, binary, configPath, filepath.Join(dir, "collector.out"))
 
-	// The requests that ended are emitted as their last stage is read.
+	var stageRecords int
+	for _, evs := range requests {
+		stageRecords += len(evs)
+	}
+	// The requests that ended are emitted as their last stage is read; every
+	// stage's record reaches the logs exporter too. Stopping before both have
+	// arrived would cut exports short.
 	require.Eventually(t, func() bool {
-		return collector.exited() || sink.spanCount() >= ended
-	}, deliveryTimeout, 50*time.Millisecond, "spans of the %d requests that ended", ended)
+		return collector.exited() || sink.spanCount() >= ended && sink.recordCount() >= stageRecords
+	}, deliveryTimeout, 50*time.Millisecond, "spans of the %d requests that ended and %d log records", ended, stageRecords)
 	require.False(t, collector.exited(), "collector exited: %v", collector.err)
 	// The others (open watches at the end of the log) are emitted at shutdown.
 	collector.stop(t)
@@ -129,10 +135,6 @@ func TestTracesEndToEnd(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(requests)-ended, incomplete)
-	var stageRecords int
-	for _, evs := range requests {
-		stageRecords += len(evs)
-	}
 	var got int
 	for _, lrs := range records {
 		got += len(lrs)
@@ -341,5 +343,19 @@ func (s *signalSink) spanCount() int {
 func (s *signalSink) snapshot() ([]ptrace.Span, map[string][]plog.LogRecord) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]ptrace.Span(nil), s.spans...), s.records
+	records := make(map[string][]plog.LogRecord, len(s.records))
+	for id, lrs := range s.records {
+		records[id] = append([]plog.LogRecord(nil), lrs...)
+	}
+	return append([]ptrace.Span(nil), s.spans...), records
+}
+
+func (s *signalSink) recordCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, lrs := range s.records {
+		n += len(lrs)
+	}
+	return n
 }

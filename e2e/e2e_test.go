@@ -8,7 +8,6 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -346,39 +345,12 @@ func newLogsSink(t *testing.T) *logsSink {
 }
 
 func (s *logsSink) handle(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "POST only", http.StatusMethodNotAllowed)
-		return
-	}
-	var body io.Reader = http.MaxBytesReader(w, r.Body, maxBodyExpected)
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		defer zr.Close()
-		body = zr
-	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	req := plogotlp.NewExportRequest()
-	if err := req.UnmarshalProto(data); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if !readOTLP(w, r, req.UnmarshalProto) {
 		return
 	}
 	s.add(req.Logs())
-
-	out, err := plogotlp.NewExportResponse().MarshalProto()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
+	replyOTLP(w, plogotlp.NewExportResponse().MarshalProto)
 }
 
 func (s *logsSink) add(logs plog.Logs) {

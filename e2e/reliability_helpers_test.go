@@ -4,11 +4,9 @@
 package e2e
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -100,24 +98,9 @@ func (k *keyCounter) down() {
 }
 
 func (k *keyCounter) handle(w http.ResponseWriter, r *http.Request) {
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		defer zr.Close()
-		body = zr
-	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	req := plogotlp.NewExportRequest()
-	if err := req.UnmarshalProto(data); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	var data []byte
+	if !readOTLP(w, r, func(b []byte) error { data = b; return req.UnmarshalProto(b) }) {
 		return
 	}
 	k.mu.Lock()
@@ -145,9 +128,7 @@ func (k *keyCounter) handle(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	k.mu.Unlock()
-	out, _ := plogotlp.NewExportResponse().MarshalProto()
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
+	replyOTLP(w, plogotlp.NewExportResponse().MarshalProto)
 }
 
 // tally says how many of want arrived, and how many records were repeats.

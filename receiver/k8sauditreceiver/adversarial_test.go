@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -123,8 +124,16 @@ func TestWebhook100MBBodyIsRefusedAtTheLimit(t *testing.T) {
 	r := startReceiver(t, webhookConfig(), componenttest.NewNopHost(), sink, nil)
 	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
 
+	before := totalAlloc()
 	start := time.Now()
 	status, answer := postJSON(t, webhookURL(r, "http")+defaultPath, &endlessJSON{limit: 100 << 20})
+	allocated := totalAlloc() - before
+	t.Logf("allocated while refusing a 100 MB body: %d MiB", allocated>>20)
+	// Reading stops at the limit: what a 64 MiB buffer grown by doubling
+	// costs, about twice the limit, whatever the body's size.
+	if !raceEnabled {
+		assert.Less(t, allocated, uint64(2*defaultMaxRequestBodySize+32<<20))
+	}
 	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
 	assert.Contains(t, answer, fmt.Sprintf("max_request_body_size (%d bytes)", defaultMaxRequestBodySize))
 	assert.Less(t, time.Since(start), 20*time.Second)
@@ -233,9 +242,17 @@ func TestFileSource50MBLine(t *testing.T) {
 
 	cfg := fileConfig(dir)
 	sink := new(consumertest.LogsSink)
+	before := totalAlloc()
 	r := startReceiver(t, cfg, componenttest.NewNopHost(), sink, nil)
 	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
 	require.Eventually(t, func() bool { return sink.LogRecordCount() >= 3 }, 30*time.Second, 20*time.Millisecond)
+	allocated := totalAlloc() - before
+	t.Logf("allocated while reading a 50 MB line: %d MiB", allocated>>20)
+	// The reader's buffer grows to max_event_size (16 MiB) and no further:
+	// a fraction of the line's 50 MB.
+	if !raceEnabled {
+		assert.Less(t, allocated, uint64(4*defaultMaxEventSize))
+	}
 	time.Sleep(200 * time.Millisecond)
 	require.Equal(t, 3, sink.LogRecordCount(), "the rest of the long line is skipped, not emitted as fragments")
 
@@ -257,4 +274,11 @@ func TestFileSource50MBLine(t *testing.T) {
 	assert.Equal(t, "big", name.Str())
 	_, hasObject := huge.Body().Map().Get("requestObject")
 	assert.False(t, hasObject, "the cut request object is dropped")
+}
+
+// totalAlloc is the bytes this process has allocated so far.
+func totalAlloc() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.TotalAlloc
 }

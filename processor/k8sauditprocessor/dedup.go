@@ -4,8 +4,15 @@
 package k8sauditprocessor // import "github.com/otelcol-k8saudit/otelcol-k8saudit/processor/k8sauditprocessor"
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 )
 
 // deduplicator remembers the (auditID, stage) pairs seen within a window.
@@ -88,4 +95,52 @@ func (d *deduplicator) len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.seen)
+}
+
+// forget takes back a sighting, so that a retry of the same record is not
+// taken for a duplicate.
+func (d *deduplicator) forget(auditID, stage string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, auditID+"\x00"+stage)
+}
+
+// dedupCommit sits between the processor and the rest of the pipeline: when
+// the pipeline refuses a batch, the records the processor let through are
+// forgotten again. Without it the retry (the file source's, or
+// kube-apiserver's re-sent batch) would be dropped as duplicates of records
+// that were never delivered.
+type dedupCommit struct {
+	next  consumer.Logs
+	dedup *deduplicator
+}
+
+func (c dedupCommit) Capabilities() consumer.Capabilities { return c.next.Capabilities() }
+
+func (c dedupCommit) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	// Read the keys first: the next consumer may change the records.
+	type key struct{ id, stage string }
+	var keys []key
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				id, ok := lr.Attributes().Get(auditevent.AttrAuditID)
+				if !ok || id.Type() != pcommon.ValueTypeStr {
+					continue
+				}
+				var stage string
+				if v, ok := lr.Attributes().Get(auditevent.AttrStage); ok {
+					stage = v.AsString()
+				}
+				keys = append(keys, key{id.Str(), stage})
+			}
+		}
+	}
+	err := c.next.ConsumeLogs(ctx, ld)
+	if err != nil {
+		for _, k := range keys {
+			c.dedup.forget(k.id, k.stage)
+		}
+	}
+	return err
 }

@@ -4,13 +4,21 @@
 package k8sauditprocessor
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor/processortest"
 )
 
 func TestDedupWindowAndBound(t *testing.T) {
@@ -57,4 +65,44 @@ func TestDedupGolden(t *testing.T) {
 	again := process(t, p, logsFrom(t, false, batch, example("ResponseStarted-watch-pods"), example("ResponseComplete-watch-pods")))
 	compareGolden(t, filepath.Join("testdata", "dedup", "expected.yaml"), again)
 	assert.Equal(t, 2, again.LogRecordCount())
+}
+
+// A batch the rest of the pipeline refused is not remembered: its retry
+// (kube-apiserver re-sends the batch, the file source re-offers the lines)
+// must go through, not be dropped as a duplicate of what was never delivered.
+func TestDedupForgetsWhatThePipelineRefused(t *testing.T) {
+	cfg := noFeatures()
+	cfg.Dedup = configoptional.Some(DedupConfig{Window: time.Minute, MaxEntries: 1000})
+	next := &refuseOnce{err: errors.New("sending queue is full")}
+	factory := NewFactory()
+	proc, err := factory.CreateLogs(context.Background(), processortest.NewNopSettings(factory.Type()), cfg, next)
+	require.NoError(t, err)
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	defer func() { require.NoError(t, proc.Shutdown(context.Background())) }()
+
+	batch := filepath.Join(webhookDir, "001567.body")
+	want := logsFrom(t, false, batch).LogRecordCount()
+	require.Error(t, proc.ConsumeLogs(context.Background(), logsFrom(t, false, batch)))
+	require.NoError(t, proc.ConsumeLogs(context.Background(), logsFrom(t, false, batch)), "the retry")
+	assert.Equal(t, want, next.sink.LogRecordCount(), "the retry is delivered whole")
+	require.NoError(t, proc.ConsumeLogs(context.Background(), logsFrom(t, false, batch)))
+	assert.Equal(t, want, next.sink.LogRecordCount(), "a copy of a delivered batch is dropped")
+}
+
+type refuseOnce struct {
+	err     error
+	refused bool
+	sink    consumertest.LogsSink
+}
+
+func (r *refuseOnce) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: true}
+}
+
+func (r *refuseOnce) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if !r.refused {
+		r.refused = true
+		return r.err
+	}
+	return r.sink.ConsumeLogs(ctx, ld)
 }

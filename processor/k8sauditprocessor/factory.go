@@ -66,6 +66,9 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 	if err != nil {
 		return nil, fmt.Errorf("k8s_audit processor: %w", err)
 	}
+	if p.dedup != nil {
+		next = dedupCommit{next: next, dedup: p.dedup}
+	}
 	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
 		processorhelper.WithShutdown(p.shutdown),

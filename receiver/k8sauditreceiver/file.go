@@ -56,6 +56,11 @@ func newFileSource(r *auditReceiver, cfg *FileConfig) (*fileSource, error) {
 	// Keep the head of an oversized line (where kube-apiserver writes the
 	// metadata) and skip the rest, rather than emit it as several fragments.
 	fc.MaxLogSizeBehavior = fileconsumer.MaxLogSizeBehaviorTruncate
+	// Never emit a line before its newline: kube-apiserver writes each event
+	// as one whole line, so text without one is still being written (or, for
+	// an oversized line, still being skipped when reading is slow), and a
+	// forced flush would split one event into fragments.
+	fc.FlushPeriod = 0
 	// "auto" fingerprints .gz files by their decompressed content, so a backup
 	// that --audit-log-compress gzip'd after rotation matches the checkpoint of
 	// the plain file it was and is not read twice.

@@ -11,11 +11,13 @@ import (
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/adapter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/fileconsumer"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/split"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 )
@@ -66,7 +68,16 @@ func newFileSource(r *auditReceiver, cfg *FileConfig) (*fileSource, error) {
 	// the plain file it was and is not read twice.
 	fc.Compression = "auto"
 	fc.IncludeFileName = true
-	s.manager, err = fc.Build(r.set.TelemetrySettings, s.emit)
+	// Lines are passed on as read: the decoder replaces invalid UTF-8 itself,
+	// so fileconsumer's UTF-8 decoding would only cost a rune-by-rune pass.
+	// With the nop encoding fileconsumer would not split lines, so the split
+	// function is given explicitly.
+	fc.Encoding = "nop"
+	splitLines, err := split.NewlineSplitFunc(unicode.UTF8, false)
+	if err != nil {
+		return nil, err
+	}
+	s.manager, err = fc.Build(r.set.TelemetrySettings, s.emit, fileconsumer.WithSplitFunc(splitLines))
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,28 @@ func BenchmarkAppendEvent(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendEventRaw is AppendEvent for body_format: raw, which reads
+// the fields from the text without building a map.
+func BenchmarkAppendEventRaw(b *testing.B) {
+	for _, in := range benchInputs {
+		raw := readBench(b, in.path)
+		b.Run(in.name, func(b *testing.B) {
+			c := Converter{RawBody: true}
+			lrs := plog.NewLogRecordSlice()
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if lrs.Len() == 1000 {
+					lrs = plog.NewLogRecordSlice()
+				}
+				if n := c.AppendEvent(lrs, raw, "", testObserved); n.Events != 1 {
+					b.Fatal("not an event")
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkAppendPayload is the webhook path for one real EventList batch.
 func BenchmarkAppendPayload(b *testing.B) {
 	raw := readBench(b, "testdata/mapping/webhook-eventlist.body")

@@ -70,6 +70,9 @@ func (c *Converter) AppendTruncated(lrs plog.LogRecordSlice, prefix []byte, limi
 }
 
 func (c *Converter) setEvent(lr plog.LogRecord, raw []byte, defaultAPIVersion string, observed pcommon.Timestamp) error {
+	if c.RawBody {
+		return c.setRawEvent(lr, raw, defaultAPIVersion, observed)
+	}
 	body := lr.Body()
 	if err := ParseJSON(raw, body); err != nil {
 		return err
@@ -82,9 +85,23 @@ func (c *Converter) setEvent(lr plog.LogRecord, raw []byte, defaultAPIVersion st
 		return err
 	}
 	SetRecord(&ev, lr, observed)
-	if c.RawBody {
-		body.SetStr(RawText(raw))
+	return nil
+}
+
+// setRawEvent is setEvent for body_format: raw. The body is the event's
+// whole text (made valid UTF-8), and the fields are read from it without
+// building a map.
+func (c *Converter) setRawEvent(lr plog.LogRecord, raw []byte, defaultAPIVersion string, observed pcommon.Timestamp) error {
+	text := eventText(raw)
+	ev, err := scanEvent(raw, text, defaultAPIVersion)
+	if err != nil {
+		return err
 	}
+	SetRecord(&ev, lr, observed)
+	if text == "" {
+		text = repairUTF8(raw)
+	}
+	lr.Body().SetStr(text)
 	return nil
 }
 

@@ -62,8 +62,15 @@ type Event struct {
 	RequestReceived time.Time
 	StageTime       time.Time
 
-	// Annotations is the annotations map, or an empty map.
+	// Annotations is the annotations map, or an empty map (always empty for
+	// an event scanned from raw text, which reads only the two below).
 	Annotations pcommon.Map
+	// AuthzDecision and AuthzReason are the authorizer's annotations.
+	AuthzDecision, AuthzReason string
+
+	// owned says the slices above belong to no body, so that mapping them to
+	// attributes may move them instead of copying.
+	owned bool
 }
 
 // UserInfo is the user or impersonatedUser block.
@@ -118,6 +125,8 @@ func readMap(body pcommon.Map, defaultAPIVersion string) Event {
 	ev.ImpersonatedUser = readUser(mapOf(body, "impersonatedUser"))
 	ev.SourceIPs = sliceOf(body, "sourceIPs")
 	ev.Annotations = mapOf(body, "annotations")
+	ev.AuthzDecision = str(ev.Annotations, annotationAuthzDecison)
+	ev.AuthzReason = str(ev.Annotations, annotationAuthzReason)
 
 	ref := mapOf(body, "objectRef")
 	ev.ObjectRef = ObjectRef{
@@ -148,11 +157,42 @@ func readMap(body pcommon.Map, defaultAPIVersion string) Event {
 }
 
 func (ev *Event) validate(body pcommon.Map) error {
-	if v, ok := body.Get("kind"); ok && (v.Type() != pcommon.ValueTypeStr || v.Str() != "Event") {
-		return fmt.Errorf("kind is %s, want \"Event\"", describe(v))
+	return ev.validateFields(checkedField(body, "kind"), checkedField(body, "apiVersion"), str(body, "stageTimestamp"))
+}
+
+// checked is a field that validation looks at beyond the Event: whether it
+// is present, and whether it is a string.
+type checked struct {
+	present, notStr bool
+	str             string
+	other           pcommon.Value // when notStr
+}
+
+func checkedField(m pcommon.Map, key string) checked {
+	v, ok := m.Get(key)
+	switch {
+	case !ok:
+		return checked{}
+	case v.Type() == pcommon.ValueTypeStr:
+		return checked{present: true, str: v.Str()}
+	default:
+		return checked{present: true, notStr: true, other: v}
 	}
-	if v, ok := body.Get("apiVersion"); ok && v.Type() != pcommon.ValueTypeStr {
-		return fmt.Errorf("apiVersion is %s, want %s or %s", describe(v), APIVersionV1, APIVersionV1beta1)
+}
+
+func (c checked) describe() string {
+	if c.notStr {
+		return describe(c.other)
+	}
+	return fmt.Sprintf("%q", c.str)
+}
+
+func (ev *Event) validateFields(kind, apiVersion checked, stageTimestamp string) error {
+	if kind.present && (kind.notStr || kind.str != "Event") {
+		return fmt.Errorf("kind is %s, want \"Event\"", kind.describe())
+	}
+	if apiVersion.present && apiVersion.notStr {
+		return fmt.Errorf("apiVersion is %s, want %s or %s", apiVersion.describe(), APIVersionV1, APIVersionV1beta1)
 	}
 	if ev.APIVersion != "" && ev.APIVersion != APIVersionV1 && ev.APIVersion != APIVersionV1beta1 {
 		return fmt.Errorf("apiVersion %q is not supported, want %s or %s", ev.APIVersion, APIVersionV1, APIVersionV1beta1)
@@ -168,8 +208,8 @@ func (ev *Event) validate(body pcommon.Map) error {
 		return fmt.Errorf("stage %q is not one of RequestReceived, ResponseStarted, ResponseComplete, Panic", ev.Stage)
 	}
 	if ev.StageTime.IsZero() {
-		if s := str(body, "stageTimestamp"); s != "" {
-			return fmt.Errorf("stageTimestamp %q is not an RFC 3339 time", s)
+		if stageTimestamp != "" {
+			return fmt.Errorf("stageTimestamp %q is not an RFC 3339 time", stageTimestamp)
 		}
 		return errors.New("stageTimestamp is missing")
 	}

@@ -16,7 +16,8 @@ import (
 
 // FuzzAppendEvent feeds one log line to the decoder: whatever the bytes, one
 // record comes out, either an audit event or a bad-input record saying why,
-// and every string in it is valid UTF-8 (OTLP requires it).
+// and every string in it is valid UTF-8 (OTLP requires it); body_format: raw
+// gives the same record with the text for a body.
 func FuzzAppendEvent(f *testing.F) {
 	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete","stageTimestamp":"2026-11-22T13:29:04.340200Z"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -41,6 +42,9 @@ func FuzzAppendEvent(f *testing.F) {
 			t.Fatal("AppendTruncated must append exactly one oversized record")
 		}
 		assertValidUTF8(t, lrs.At(0).Body())
+
+		// body_format: raw reads the same event from the text alone.
+		rawMatchesStructured(t, raw)
 	})
 }
 

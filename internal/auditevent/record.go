@@ -62,16 +62,16 @@ func setAttributes(ev *Event, attrs pcommon.Map) {
 
 	putStr(attrs, AttrUserName, ev.User.Username)
 	putStr(attrs, AttrUserID, ev.User.UID)
-	putSlice(attrs, AttrUserGroup, ev.User.Groups)
+	putSlice(attrs, AttrUserGroup, ev.User.Groups, ev.owned)
 	putStr(attrs, AttrImpersonatedUserName, ev.ImpersonatedUser.Username)
-	putSlice(attrs, AttrImpersonatedUserGroups, ev.ImpersonatedUser.Groups)
+	putSlice(attrs, AttrImpersonatedUserGroups, ev.ImpersonatedUser.Groups, ev.owned)
 
 	if ev.SourceIPs.Len() > 0 {
 		if first := ev.SourceIPs.At(0); first.Type() == pcommon.ValueTypeStr {
 			putStr(attrs, AttrClientAddress, first.Str())
 		}
 		if ev.SourceIPs.Len() > 1 {
-			putSlice(attrs, AttrSourceIPs, ev.SourceIPs)
+			putSlice(attrs, AttrSourceIPs, ev.SourceIPs, ev.owned)
 		}
 	}
 	putStr(attrs, AttrUserAgent, ev.UserAgent)
@@ -90,8 +90,8 @@ func setAttributes(ev *Event, attrs pcommon.Map) {
 	putStr(attrs, AttrAPIGroup, ref.APIGroup)
 	putStr(attrs, AttrAPIVersion, ref.APIVersion)
 
-	putStr(attrs, AttrAuthzDecision, str(ev.Annotations, annotationAuthzDecison))
-	putStr(attrs, AttrAuthzReason, str(ev.Annotations, annotationAuthzReason))
+	putStr(attrs, AttrAuthzDecision, ev.AuthzDecision)
+	putStr(attrs, AttrAuthzReason, ev.AuthzReason)
 }
 
 // SetBadInputRecord fills lr for an input that is not a valid audit event:
@@ -157,8 +157,13 @@ func putStr(attrs pcommon.Map, key, value string) {
 	}
 }
 
-func putSlice(attrs pcommon.Map, key string, s pcommon.Slice) {
-	if s.Len() > 0 {
+// putSlice copies s into attrs, or moves it when the event owns it.
+func putSlice(attrs pcommon.Map, key string, s pcommon.Slice, owned bool) {
+	switch {
+	case s.Len() == 0:
+	case owned:
+		s.MoveAndAppendTo(attrs.PutEmptySlice(key))
+	default:
 		s.CopyTo(attrs.PutEmptySlice(key))
 	}
 }

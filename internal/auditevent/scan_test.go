@@ -1,0 +1,116 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package auditevent
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// rawMatchesStructured fails t unless the record body_format: raw makes of
+// raw is the structured one with the event's text for a body: same
+// attributes, timestamps, severity, IDs, errors, counts.
+func rawMatchesStructured(t testing.TB, raw []byte) {
+	t.Helper()
+	structured, raws := plog.NewLogRecordSlice(), plog.NewLogRecordSlice()
+	sc := (&Converter{}).AppendEvent(structured, raw, "", testObserved)
+	rc := (&Converter{RawBody: true}).AppendEvent(raws, raw, "", testObserved)
+	if sc != rc {
+		t.Fatalf("counts: structured %+v, raw %+v", sc, rc)
+	}
+	s, r := structured.At(0), raws.At(0)
+	if !equalRaw(s.Attributes().AsRaw(), r.Attributes().AsRaw()) {
+		t.Fatalf("attributes differ:\nstructured %v\nraw        %v", s.Attributes().AsRaw(), r.Attributes().AsRaw())
+	}
+	if s.Timestamp() != r.Timestamp() || s.ObservedTimestamp() != r.ObservedTimestamp() ||
+		s.SeverityNumber() != r.SeverityNumber() || s.SeverityText() != r.SeverityText() ||
+		s.TraceID() != r.TraceID() || s.SpanID() != r.SpanID() {
+		t.Fatalf("record fields differ: structured %v %v %v %v, raw %v %v %v %v",
+			s.Timestamp(), s.SeverityNumber(), s.TraceID(), s.SpanID(), r.Timestamp(), r.SeverityNumber(), r.TraceID(), r.SpanID())
+	}
+	if sc.Events == 0 {
+		if s.Body().AsRaw() != r.Body().AsRaw() {
+			t.Fatalf("bad-input bodies differ")
+		}
+		return
+	}
+	if utf8.Valid(raw) && r.Body().Str() != string(raw) {
+		t.Fatalf("raw body is not the event's text")
+	}
+	reparsed := pcommon.NewValueEmpty()
+	if err := ParseJSON([]byte(r.Body().Str()), reparsed); err != nil {
+		t.Fatalf("raw body does not parse: %v", err)
+	}
+	if !equalRaw(s.Body().Map().AsRaw(), reparsed.Map().AsRaw()) {
+		t.Fatalf("raw body does not read back as the structured body")
+	}
+}
+
+func equalRaw(a, b map[string]any) bool {
+	return assert.ObjectsAreEqual(a, b)
+}
+
+func TestRawBodyMatchesStructured(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/mapping/*.json*")
+	require.NoError(t, err)
+	for _, in := range inputs {
+		raw, err := os.ReadFile(in)
+		require.NoError(t, err)
+		lines := [][]byte{raw}
+		if filepath.Ext(in) == ".jsonl" {
+			lines = bytes.Split(bytes.TrimSpace(raw), []byte("\n"))
+		}
+		for i, line := range lines {
+			t.Run(filepath.Base(in)+"/"+string(rune('0'+i)), func(t *testing.T) { rawMatchesStructured(t, line) })
+		}
+	}
+
+	valid := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","verb":"get","user":{"username":"u","groups":["g1","g2"]},"sourceIPs":["10.0.0.1","10.0.0.2"],"responseStatus":{"code":404,"reason":"NotFound"},"annotations":{"authorization.k8s.io/decision":"allow"},"stageTimestamp":"2026-11-22T13:28:46.771358Z"}`
+	for name, in := range map[string]string{
+		"valid":                     valid,
+		"escaped member name":       strings.Replace(valid, `"verb"`, `"v\u0065rb"`, 1),
+		"escaped nested name":       strings.Replace(valid, `"username"`, `"user\u006eame"`, 1),
+		"escaped value":             strings.Replace(valid, `"u"`, `"\u0075\n"`, 1),
+		"invalid UTF-8":             strings.Replace(valid, `"u"`, "\"u\xff\"", 1),
+		"duplicate field":           strings.Replace(valid, `"verb":"get"`, `"verb":"get","verb":"list"`, 1),
+		"duplicate, not a string":   strings.Replace(valid, `"verb":"get"`, `"verb":"get","verb":7`, 1),
+		"apiVersion then empty":     strings.Replace(valid, `"level"`, `"apiVersion":"","level"`, 1),
+		"apiVersion not a string":   strings.Replace(valid, `"audit.k8s.io/v1"`, `["x"]`, 1),
+		"kind not a string":         strings.Replace(valid, `"Event"`, `{"a":1}`, 1),
+		"user then not an object":   strings.Replace(valid, `"sourceIPs"`, `"user":5,"sourceIPs"`, 1),
+		"code as a float":           strings.Replace(valid, `404`, `5.03e2`, 1),
+		"code as a string":          strings.Replace(valid, `404`, `"404"`, 1),
+		"groups not strings":        strings.Replace(valid, `["g1","g2"]`, `[1,{"a":null},true]`, 1),
+		"v1beta1 timestamps":        strings.Replace(valid, `"stageTimestamp":"2026-11-22T13:28:46.771358Z"`, `"timestamp":"2017-09-11T19:55:05Z","metadata":{"creationTimestamp":"2017-09-11T19:55:06Z"}`, 1),
+		"metadata then not object":  strings.Replace(valid, `"stageTimestamp":"2026-11-22T13:28:46.771358Z"`, `"metadata":{"creationTimestamp":"2017-09-11T19:55:06Z"},"metadata":1`, 1),
+		"bad time":                  strings.Replace(valid, "2026-11-22T13:28:46.771358Z", "yesterday", 1),
+		"time not a string":         strings.Replace(valid, `"2026-11-22T13:28:46.771358Z"`, `17`, 1),
+		"syntax error in an object": strings.Replace(valid, `"code":404`, `"code":404,,`, 1),
+		"trailing data":             valid + "{}",
+		"not an object":             `["a"]`,
+		"a string":                  `"abc"`,
+		"empty":                     ``,
+	} {
+		t.Run(name, func(t *testing.T) { rawMatchesStructured(t, []byte(in)) })
+	}
+}
+
+// A valid event keeps its whole text however large; only a bad input's
+// text is cut to MaxRawKept.
+func TestRawBodyIsNotCut(t *testing.T) {
+	big := `{"auditID":"a","stage":"ResponseComplete","stageTimestamp":"2026-11-22T13:28:46Z","requestObject":{"data":"` +
+		strings.Repeat("x", 2*MaxRawKept) + `"}}`
+	lrs := plog.NewLogRecordSlice()
+	require.Equal(t, Counts{Events: 1}, (&Converter{RawBody: true}).AppendEvent(lrs, []byte(big), "", testObserved))
+	assert.Equal(t, big, lrs.At(0).Body().Str())
+}

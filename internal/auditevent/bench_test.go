@@ -72,14 +72,22 @@ func BenchmarkAppendEventRaw(b *testing.B) {
 // BenchmarkAppendPayload is the webhook path for one real EventList batch.
 func BenchmarkAppendPayload(b *testing.B) {
 	raw := readBench(b, "testdata/mapping/webhook-eventlist.body")
-	c := Converter{}
-	b.SetBytes(int64(len(raw)))
-	b.ReportAllocs()
-	for b.Loop() {
-		lrs := plog.NewLogRecordSlice()
-		if _, err := c.AppendPayload(lrs, raw, testObserved); err != nil {
-			b.Fatal(err)
+	for _, bodyRaw := range []bool{false, true} {
+		name := "structured"
+		if bodyRaw {
+			name = "raw"
 		}
+		b.Run(name, func(b *testing.B) {
+			c := Converter{RawBody: bodyRaw}
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				lrs := plog.NewLogRecordSlice()
+				if _, err := c.AppendPayload(lrs, raw, testObserved); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

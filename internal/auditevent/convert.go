@@ -138,7 +138,7 @@ func (c *Converter) appendPayload(lrs plog.LogRecordSlice, payload []byte, obser
 		if _, err := dec.ReadToken(); err != nil {
 			return Counts{}, syntaxError(err)
 		}
-		counts, err := c.appendItems(dec, lrs, "", observed)
+		counts, err := c.appendItems(dec, lrs, payload, "", observed)
 		if err != nil {
 			return counts, err
 		}
@@ -196,7 +196,7 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 				return counts, syntaxError(err)
 			}
 			sawItems = true
-			n, err := c.appendItems(dec, lrs, apiVersion, observed)
+			n, err := c.appendItems(dec, lrs, payload, apiVersion, observed)
 			counts.Add(n)
 			if err != nil {
 				return counts, err
@@ -226,19 +226,49 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 	}
 }
 
-func (c *Converter) appendItems(dec *jsontext.Decoder, lrs plog.LogRecordSlice, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
+func (c *Converter) appendItems(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
 	var counts Counts
 	for dec.PeekKind() != ']' {
-		item, err := dec.ReadValue()
+		if c.RawBody || dec.PeekKind() != '{' {
+			item, err := dec.ReadValue()
+			if err != nil {
+				return counts, syntaxError(err)
+			}
+			counts.Add(c.AppendEvent(lrs, item, apiVersion, observed))
+			continue
+		}
+		n, err := c.appendItemInPlace(dec, lrs, payload, apiVersion, observed)
 		if err != nil {
 			return counts, syntaxError(err)
 		}
-		counts.Add(c.AppendEvent(lrs, item, apiVersion, observed))
+		counts.Add(n)
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return counts, syntaxError(err)
 	}
 	return counts, nil
+}
+
+// appendItemInPlace decodes an object item of a list straight from the
+// payload's decoder into its record's body, so that the item is tokenized
+// once; its text is sliced from the payload only for a bad-input record.
+// A syntax error is returned as is: it fails the whole payload.
+func (c *Converter) appendItemInPlace(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
+	start := dec.InputOffset()
+	lr := lrs.AppendEmpty()
+	body := lr.Body()
+	if err := readValue(dec, body); err != nil {
+		return Counts{}, err
+	}
+	ev, err := FromMap(body.Map(), apiVersion)
+	if err != nil {
+		item := bytes.TrimLeft(payload[start:dec.InputOffset()], " \t\r\n,")
+		lr.Attributes().Clear()
+		SetBadInputRecord(lr, item, ErrorTypeMalformed, err, observed)
+		return Counts{Malformed: 1}, nil
+	}
+	SetRecord(&ev, lr, observed)
+	return Counts{Events: 1}, nil
 }
 
 func expectEOF(dec *jsontext.Decoder) error {

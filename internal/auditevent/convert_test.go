@@ -218,6 +218,8 @@ func TestAppendPayloadShapes(t *testing.T) {
 		{"single Event", event("a"), []string{"a"}, 0, ""},
 		{"array", `[` + event("a") + `,` + event("b") + `]`, []string{"a", "b"}, 0, ""},
 		{"one bad item among good ones", `{"kind":"EventList","items":[` + event("a") + `,{"auditID":"x"},` + event("b") + `]}`, []string{"a", "", "b"}, 1, ""},
+		{"bad items spaced out", `{"kind":"EventList","items":[ ` + event("a") + " ,\n\t" + `{"auditID":"x"}` + "\n ,  " + `{"auditID":"x"} ]}`, []string{"a", "", ""}, 2, ""},
+		{"bad first item", `[{"auditID":"x"},` + event("a") + `]`, []string{"", "a"}, 1, ""},
 		{"wrong list apiVersion", `{"kind":"EventList","apiVersion":"audit.k8s.io/v2","items":[` + event("a") + `]}`, nil, 0, `EventList apiVersion "audit.k8s.io/v2" is not supported`},
 		{"wrong kind", `{"kind":"PodList","items":[]}`, nil, 0, `kind "PodList" is not EventList or Event`},
 		{"items not an array", `{"kind":"EventList","items":{}}`, nil, 0, "items must be an array"},
@@ -251,6 +253,11 @@ func TestAppendPayloadShapes(t *testing.T) {
 				assert.Empty(t, ids)
 			} else {
 				assert.Equal(t, tt.wantIDs, ids)
+			}
+			for i := 1; i < lrs.Len(); i++ {
+				if _, bad := lrs.At(i).Attributes().Get(AttrErrorType); bad {
+					assert.Equal(t, `{"auditID":"x"}`, lrs.At(i).Body().Str(), "a bad item keeps its own text")
+				}
 			}
 		})
 	}

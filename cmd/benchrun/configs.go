@@ -188,3 +188,10 @@ service:
 func render(tmpl, in string, port int, webhook string) string {
 	return strings.NewReplacer("@IN@", in, "@PORT@", fmt.Sprint(port), "@WEBHOOK@", webhook).Replace(tmpl)
 }
+
+// rawBody is cfg with the k8s_audit receiver's body_format: raw: the body is
+// the event's JSON text and the attributes are read from it without
+// building a map.
+func rawBody(cfg string) string {
+	return strings.Replace(cfg, "\n  k8s_audit:\n", "\n  k8s_audit:\n    body_format: raw\n", 1)
+}

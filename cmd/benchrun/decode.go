@@ -37,6 +37,21 @@ type decoder func(line []byte) error
 // (internal/auditevent: into pdata, and into pdata plus the attribute
 // mapping), and the other pure-Go libraries already in the module graph,
 // for choosing a decoder on measurements.
+// convertDecoder runs the receiver's per-line work, keeping up to 1000
+// records alive as a batch would.
+func convertDecoder(conv auditevent.Converter) decoder {
+	lrs := plog.NewLogRecordSlice()
+	return func(line []byte) error {
+		if lrs.Len() == 1000 {
+			lrs = plog.NewLogRecordSlice()
+		}
+		if n := conv.AppendEvent(lrs, line, "", 0); n.Events != 1 {
+			return errors.New("not an audit event")
+		}
+		return nil
+	}
+}
+
 var decoders = map[string]struct {
 	desc string
 	make func() decoder
@@ -45,17 +60,10 @@ var decoders = map[string]struct {
 		return func(line []byte) error { var ev auditv1.Event; return json.Unmarshal(line, &ev) }
 	}},
 	"ours-convert": {"internal/auditevent Converter.AppendEvent (decode into pdata + attributes, the receiver's work per line)", func() decoder {
-		conv := auditevent.Converter{}
-		lrs := plog.NewLogRecordSlice()
-		return func(line []byte) error {
-			if lrs.Len() == 1000 {
-				lrs = plog.NewLogRecordSlice()
-			}
-			if n := conv.AppendEvent(lrs, line, "", 0); n.Events != 1 {
-				return errors.New("not an audit event")
-			}
-			return nil
-		}
+		return convertDecoder(auditevent.Converter{})
+	}},
+	"ours-raw": {"internal/auditevent Converter.AppendEvent with `body_format: raw` (attributes read from the text, no body map)", func() decoder {
+		return convertDecoder(auditevent.Converter{RawBody: true})
 	}},
 	"ours-parse": {"internal/auditevent ParseJSON (decode into a pdata map only)", func() decoder {
 		return func(line []byte) error { return auditevent.ParseJSON(line, pcommon.NewValueEmpty()) }

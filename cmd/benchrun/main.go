@@ -177,7 +177,7 @@ func run(o opts) error {
 	}
 	if o.want("d") {
 		self, _ := os.Executable()
-		for i, name := range []string{"stdlib", "ours-parse", "ours-convert", "jsonv2", "goccy", "jsoniter", "fastjson", "jsontext"} {
+		for i, name := range []string{"stdlib", "ours-parse", "ours-convert", "jsonv2", "goccy", "jsoniter", "fastjson", "jsontext", "ours-raw"} {
 			add(runDecodeChild(self, fmt.Sprintf("d.%d", i+1), name, mixed))
 		}
 	}
@@ -185,6 +185,9 @@ func run(o opts) error {
 		{"e", "`k8s_audit` receiver (file) → `k8s_audit` processor (defaults: enrichment + redaction) → `k8s_audit_traces` connector → nop", configFull, mixed, ""},
 		{"e'", "as (e), Metadata-only log", configFull, metadata, ""},
 		{"a'", "as (a), Metadata-only log", configOurs, metadata, ""},
+		{"a.raw", "as (a), `body_format: raw`", rawBody(configOurs), mixed, ""},
+		{"e.raw", "as (e), `body_format: raw`", rawBody(configFull), mixed, ""},
+		{"e'.raw", "as (e'), `body_format: raw`", rawBody(configFull), metadata, ""},
 	}
 	for _, fr := range more {
 		if o.want(fr.id) {
@@ -194,6 +197,7 @@ func run(o opts) error {
 	if o.want("f") {
 		add(runWebhook(bin, o, "f", "`k8s_audit` receiver (webhook) → nop, EventLists of 400, GOMAXPROCS=1", configWebhook, batches))
 		add(runWebhook(bin, o, "f'", "webhook → `k8s_audit` processor → `k8s_audit_traces` connector → nop, GOMAXPROCS=1", configWebhookFull, batches))
+		add(runWebhook(bin, o, "f.raw", "as (f), `body_format: raw`", rawBody(configWebhook), batches))
 	}
 	env.loadEnd = loadavg()
 	env.finished = time.Now().UTC()

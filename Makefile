@@ -87,6 +87,7 @@ bench-compare: $(BENCH_BINARY)
 	$(GO) run ./cmd/benchrun -bin $(BENCH_BINARY) -n $(BENCH_N) -out docs/benchmarks.md
 
 $(BENCH_BINARY): bench/builder-config.yaml go.mod go.sum $(GO_SOURCES) | $(BUILDER)
+	@mkdir -p _out # ocb creates only the last element of its output path
 	$(BUILDER) --config bench/builder-config.yaml
 	@mkdir -p $(@D)
 	cp _out/build-bench/$(DIST_NAME)-bench $@.tmp

@@ -110,50 +110,99 @@ func FromPartialMap(body pcommon.Map, defaultAPIVersion string) Event {
 	return readMap(body, defaultAPIVersion)
 }
 
+// readMap reads the fields in one pass over the body: a pdata map looks a
+// key up by a linear search, so a Get per field costs a pass per field.
 func readMap(body pcommon.Map, defaultAPIVersion string) Event {
-	ev := Event{Body: body, APIVersion: defaultAPIVersion}
-	if v := str(body, "apiVersion"); v != "" {
-		ev.APIVersion = v
-	}
-	ev.Level = str(body, "level")
-	ev.AuditID = str(body, "auditID")
-	ev.Stage = str(body, "stage")
-	ev.RequestURI = str(body, "requestURI")
-	ev.Verb = str(body, "verb")
-	ev.UserAgent = str(body, "userAgent")
-	ev.User = readUser(mapOf(body, "user"))
-	ev.ImpersonatedUser = readUser(mapOf(body, "impersonatedUser"))
-	ev.SourceIPs = sliceOf(body, "sourceIPs")
-	ev.Annotations = mapOf(body, "annotations")
-	ev.AuthzDecision = str(ev.Annotations, annotationAuthzDecison)
-	ev.AuthzReason = str(ev.Annotations, annotationAuthzReason)
-
-	ref := mapOf(body, "objectRef")
-	ev.ObjectRef = ObjectRef{
-		Resource:    str(ref, "resource"),
-		Namespace:   str(ref, "namespace"),
-		Name:        str(ref, "name"),
-		UID:         str(ref, "uid"),
-		APIGroup:    str(ref, "apiGroup"),
-		APIVersion:  str(ref, "apiVersion"),
-		Subresource: str(ref, "subresource"),
-	}
-
-	status := mapOf(body, "responseStatus")
-	if v, ok := status.Get("code"); ok {
-		switch v.Type() {
-		case pcommon.ValueTypeInt:
-			ev.ResponseCode = v.Int()
-		case pcommon.ValueTypeDouble:
-			ev.ResponseCode = int64(v.Double())
+	ev := Event{Body: body, APIVersion: defaultAPIVersion,
+		User: UserInfo{Groups: emptySlice}, ImpersonatedUser: UserInfo{Groups: emptySlice},
+		SourceIPs: emptySlice, Annotations: emptyMap}
+	var stageTS, receivedTS, ts, created string
+	for k, v := range body.All() {
+		switch k {
+		case "apiVersion":
+			if s := strOf(v); s != "" {
+				ev.APIVersion = s
+			}
+		case "level":
+			ev.Level = strOf(v)
+		case "auditID":
+			ev.AuditID = strOf(v)
+		case "stage":
+			ev.Stage = strOf(v)
+		case "requestURI":
+			ev.RequestURI = strOf(v)
+		case "verb":
+			ev.Verb = strOf(v)
+		case "userAgent":
+			ev.UserAgent = strOf(v)
+		case "user":
+			ev.User = readUser(mapOfValue(v))
+		case "impersonatedUser":
+			ev.ImpersonatedUser = readUser(mapOfValue(v))
+		case "sourceIPs":
+			if v.Type() == pcommon.ValueTypeSlice {
+				ev.SourceIPs = v.Slice()
+			}
+		case "annotations":
+			ev.Annotations = mapOfValue(v)
+			ev.AuthzDecision = str(ev.Annotations, annotationAuthzDecison)
+			ev.AuthzReason = str(ev.Annotations, annotationAuthzReason)
+		case "objectRef":
+			ev.ObjectRef = readObjectRef(mapOfValue(v))
+		case "responseStatus":
+			readStatus(mapOfValue(v), &ev)
+		case "stageTimestamp":
+			stageTS = strOf(v)
+		case "requestReceivedTimestamp":
+			receivedTS = strOf(v)
+		case "timestamp":
+			ts = strOf(v)
+		case "metadata":
+			created = str(mapOfValue(v), "creationTimestamp")
 		}
 	}
-	ev.ResponseReason = str(status, "reason")
-
-	meta := mapOf(body, "metadata")
-	ev.StageTime = firstTime(str(body, "stageTimestamp"), str(body, "timestamp"), str(meta, "creationTimestamp"))
-	ev.RequestReceived = firstTime(str(body, "requestReceivedTimestamp"), str(body, "timestamp"), str(meta, "creationTimestamp"))
+	ev.StageTime = firstTime(stageTS, ts, created)
+	ev.RequestReceived = firstTime(receivedTS, ts, created)
 	return ev
+}
+
+func readObjectRef(m pcommon.Map) ObjectRef {
+	var ref ObjectRef
+	for k, v := range m.All() {
+		switch k {
+		case "resource":
+			ref.Resource = strOf(v)
+		case "namespace":
+			ref.Namespace = strOf(v)
+		case "name":
+			ref.Name = strOf(v)
+		case "uid":
+			ref.UID = strOf(v)
+		case "apiGroup":
+			ref.APIGroup = strOf(v)
+		case "apiVersion":
+			ref.APIVersion = strOf(v)
+		case "subresource":
+			ref.Subresource = strOf(v)
+		}
+	}
+	return ref
+}
+
+func readStatus(m pcommon.Map, ev *Event) {
+	for k, v := range m.All() {
+		switch k {
+		case "code":
+			switch v.Type() {
+			case pcommon.ValueTypeInt:
+				ev.ResponseCode = v.Int()
+			case pcommon.ValueTypeDouble:
+				ev.ResponseCode = int64(v.Double())
+			}
+		case "reason":
+			ev.ResponseReason = strOf(v)
+		}
+	}
 }
 
 func (ev *Event) validate(body pcommon.Map) error {
@@ -227,11 +276,18 @@ var (
 	emptySlice = pcommon.NewSlice()
 )
 
-func mapOf(m pcommon.Map, key string) pcommon.Map {
-	if v, ok := m.Get(key); ok && v.Type() == pcommon.ValueTypeMap {
+func mapOfValue(v pcommon.Value) pcommon.Map {
+	if v.Type() == pcommon.ValueTypeMap {
 		return v.Map()
 	}
 	return emptyMap
+}
+
+func strOf(v pcommon.Value) string {
+	if v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return ""
 }
 
 func sliceOf(m pcommon.Map, key string) pcommon.Slice {

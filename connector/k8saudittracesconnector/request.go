@@ -4,6 +4,7 @@
 package k8saudittracesconnector // import "github.com/otelcol-k8saudit/otelcol-k8saudit/connector/k8saudittracesconnector"
 
 import (
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -53,8 +54,32 @@ func (r *request) own() {
 	}
 	m := pcommon.NewMap()
 	r.attrs.CopyTo(m)
+	detach(m)
 	r.attrs = m
 	r.owned = true
+}
+
+// detach gives the strings of attributes kept past their batch their own
+// memory: a receiver may slice them from the event's whole text (the
+// k8s_audit receiver does with body_format: raw), which a pending request
+// would otherwise keep alive for its lifetime.
+func detach(m pcommon.Map) {
+	for _, v := range m.All() {
+		detachValue(v)
+	}
+}
+
+func detachValue(v pcommon.Value) {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		v.SetStr(strings.Clone(v.Str()))
+	case pcommon.ValueTypeSlice:
+		for _, e := range v.Slice().All() {
+			detachValue(e)
+		}
+	case pcommon.ValueTypeMap:
+		detach(v.Map())
+	}
 }
 
 // has reports whether the stage was already seen.
@@ -68,9 +93,13 @@ func (r *request) add(o *observation, attrs pcommon.Map) {
 	later := o.stage >= r.top
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		if later {
-			v.CopyTo(r.attrs.PutEmpty(k))
+			dst := r.attrs.PutEmpty(k)
+			v.CopyTo(dst)
+			detachValue(dst)
 		} else if _, ok := r.attrs.Get(k); !ok {
-			v.CopyTo(r.attrs.PutEmpty(k))
+			dst := r.attrs.PutEmpty(k)
+			v.CopyTo(dst)
+			detachValue(dst)
 		}
 		return true
 	})

@@ -57,6 +57,17 @@ func scanGeneral(raw []byte, defaultAPIVersion string) (Event, error) {
 	return FromMap(body.Map(), defaultAPIVersion)
 }
 
+// ScanText reads a valid event from its JSON text (a body_format: raw body)
+// as FromMap would from its map, without building the map: the Event's
+// strings share text's memory, and its Body and Annotations are empty (the
+// authorization annotations are in AuthzDecision and AuthzReason).
+func ScanText(text string) (Event, error) {
+	if !utf8.ValidString(text) {
+		return scanEvent([]byte(text), "", "")
+	}
+	return scanEvent([]byte(text), text, "")
+}
+
 // scannedFields are what validation and the timestamps need beyond Event.
 type scannedFields struct {
 	kind, apiVersion                         checked

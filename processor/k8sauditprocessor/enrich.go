@@ -167,7 +167,7 @@ func outcome(ev *auditevent.Event) string {
 	case ev.ResponseCode >= 400:
 		return outcomeFailure
 	}
-	if v, ok := ev.Annotations.Get("authorization.k8s.io/decision"); ok && v.Str() == "forbid" {
+	if ev.AuthzDecision == "forbid" {
 		return outcomeFailure
 	}
 	if ev.ResponseCode == 0 {

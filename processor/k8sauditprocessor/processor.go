@@ -23,6 +23,8 @@ type auditProcessor struct {
 	redactor  *redactor        // nil when redaction can change nothing
 	dedup     *deduplicator    // nil when off
 	telemetry *metadata.TelemetryBuilder
+	// noRawFastPath parses every raw body, for tests that compare the paths.
+	noRawFastPath bool
 }
 
 // counts are what one batch did, for the telemetry.
@@ -116,11 +118,15 @@ func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 		return false
 	}
 	raw := body.Type() == pcommon.ValueTypeStr
-	var m pcommon.Map
+	var ev auditevent.Event
+	fast := false
 	switch {
 	case body.Type() == pcommon.ValueTypeMap:
-		m = body.Map()
+		ev = auditevent.FromPartialMap(body.Map(), "")
 	case raw:
+		if ev, fast = p.scanRaw(body.Str()); fast {
+			break
+		}
 		// body_format: raw. Work on a parsed copy, written back if changed.
 		parsed := pcommon.NewValueEmpty()
 		if err := auditevent.ParseJSON([]byte(body.Str()), parsed); err != nil || parsed.Type() != pcommon.ValueTypeMap {
@@ -128,12 +134,11 @@ func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 			p.redactUnreadable(body, attrs, c)
 			return false
 		}
-		m = parsed.Map()
+		ev = auditevent.FromPartialMap(parsed.Map(), "")
 	default:
 		c.foreign++
 		return false
 	}
-	ev := auditevent.FromPartialMap(m, "")
 	if ev.AuditID == "" {
 		c.foreign++
 		if raw {
@@ -164,8 +169,8 @@ func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 		c.redacted += int64(n)
 		changed = changed || n > 0
 	}
-	if raw && changed {
-		body.SetStr(string(appendJSONMap(make([]byte, 0, len(body.Str())), m)))
+	if raw && changed && !fast {
+		body.SetStr(string(appendJSONMap(make([]byte, 0, len(body.Str())), ev.Body)))
 	}
 	return false
 }

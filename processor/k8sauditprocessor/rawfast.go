@@ -1,0 +1,42 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package k8sauditprocessor // import "github.com/otelcol-k8saudit/otelcol-k8saudit/processor/k8sauditprocessor"
+
+import (
+	"strings"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+)
+
+// scanRaw reads a raw body without parsing it into a map, when the text
+// shows that nothing the processor does needs the map: no policy (which
+// rewrites the body), no path rules or pseudonyms, no request or response
+// object (enrichment reads them, redaction rewrites them), and none of the
+// text redaction acts on. Anything else, and any event that is not valid,
+// takes the general path. ok says the event was read.
+func (p *auditProcessor) scanRaw(text string) (ev auditevent.Event, ok bool) {
+	if p.noRawFastPath || p.policy != nil || !p.redactor.textIsClean(text) ||
+		strings.Contains(text, `"requestObject"`) || strings.Contains(text, `"responseObject"`) {
+		return ev, false
+	}
+	ev, err := auditevent.ScanText(text)
+	return ev, err == nil
+}
+
+// textIsClean reports that redaction would change nothing in the body of
+// this text, nor need to look: no rules that act on any path, no escape
+// that could spell a token or a name (only \u can spell a letter), no
+// token pattern, and no kind or annotation that makes redaction mask data.
+func (r *redactor) textIsClean(text string) bool {
+	if r == nil {
+		return true
+	}
+	if r.pseud != nil || len(r.removePaths) > 0 || len(r.maskPaths) > 0 || strings.Contains(text, `\u`) {
+		return false
+	}
+	if r.tokens && (mayHoldToken(text) || strings.Contains(text, "TokenRe")) {
+		return false
+	}
+	return !r.secrets || !(strings.Contains(text, "Secret") || strings.Contains(text, "last-applied-configuration"))
+}

@@ -1,0 +1,96 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package k8sauditprocessor
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// The raw fast path must give exactly what parsing the body gives, for
+// every configuration and input, and must be taken for the plain events
+// it exists for.
+func TestRawFastPathMatchesParsing(t *testing.T) {
+	examples, err := filepath.Glob(filepath.Join(examplesDir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, examples)
+	plain := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods?watch=1","verb":"watch","user":{"username":"alice","groups":["dev","system:authenticated"]},"sourceIPs":["10.0.0.7"],"userAgent":"kubectl/v1.37.2","objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-11-22T13:28:46.768432Z","stageTimestamp":"2026-11-22T13:28:46.771358Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed by RoleBinding \"dev\""}}`
+	crafted := map[string]string{
+		"plain":                     plain,
+		"forbid":                    strings.Replace(strings.Replace(plain, `"allow"`, `"forbid"`, 1), `"code":200`, `"code":403`, 1),
+		"bearer in the user agent":  strings.Replace(plain, `kubectl/v1.37.2`, `curl Bearer abcdefghijkl`, 1),
+		"JWT in the URI":            strings.Replace(plain, `watch=1`, `token=eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl`, 1),
+		"escape spelling bearer":    strings.Replace(plain, `kubectl/v1.37.2`, `\u0062earer abcdefghijkl`, 1),
+		"escaped name":              strings.Replace(plain, `"verb"`, `"v\u0065rb"`, 1),
+		"Secret named in a reason":  strings.Replace(plain, `RoleBinding \"dev\"`, `RoleBinding \"Secret-readers\"`, 1),
+		"not valid: no stage time":  strings.Replace(plain, `,"stageTimestamp":"2026-11-22T13:28:46.771358Z"`, ``, 1),
+		"service account":           strings.Replace(plain, `"username":"alice"`, `"username":"system:serviceaccount:kube-system:deployment-controller"`, 1),
+		"node":                      strings.Replace(plain, `"username":"alice"`, `"username":"system:node:worker-1"`, 1),
+		"object with a secret kind": strings.Replace(plain, `"responseStatus"`, `"responseObject":{"kind":"Secret","data":{"k":"dg=="}},"responseStatus"`, 1),
+	}
+	configs := map[string]func() *Config{
+		"defaults":    func() *Config { return createDefaultConfig().(*Config) },
+		"no features": noFeatures,
+		"no redaction": func() *Config {
+			cfg := createDefaultConfig().(*Config)
+			cfg.Redaction.Secrets, cfg.Redaction.Tokens = false, false
+			return cfg
+		},
+		"tokens only": func() *Config {
+			cfg := createDefaultConfig().(*Config)
+			cfg.Redaction.Secrets = false
+			return cfg
+		},
+	}
+	fastTaken := 0
+	for cfgName, newCfg := range configs {
+		fast := newTestProcessor(t, newCfg())
+		slow := newTestProcessor(t, newCfg())
+		slow.noRawFastPath = true
+		check := func(name string, in string) {
+			t.Run(cfgName+"/"+name, func(t *testing.T) {
+				ld := logsFrom(t, true, in)
+				if _, ok := fast.scanRaw(records(ld)[0].Body().Str()); ok {
+					fastTaken++
+				}
+				want := process(t, slow, cloneLogs(ld))
+				got := process(t, fast, ld)
+				require.NoError(t, plogtest.CompareLogs(want, got))
+			})
+		}
+		for _, path := range examples {
+			check(filepath.Base(path), path)
+		}
+		for name, in := range crafted {
+			if name == "not valid: no stage time" {
+				continue // not an event for logsFrom; see below
+			}
+			check(name, in)
+		}
+	}
+	assert.Greater(t, fastTaken, len(configs), "the fast path was hardly ever taken")
+
+	p := newTestProcessor(t, createDefaultConfig().(*Config))
+	for name, want := range map[string]bool{
+		"plain": true, "forbid": true, "service account": true, "node": true,
+		"bearer in the user agent": false, "JWT in the URI": false, "escape spelling bearer": false,
+		"escaped name": false, "Secret named in a reason": false, "not valid: no stage time": false,
+		"object with a secret kind": false,
+	} {
+		_, ok := p.scanRaw(crafted[name])
+		assert.Equal(t, want, ok, name)
+	}
+}
+
+func cloneLogs(ld plog.Logs) plog.Logs {
+	out := plog.NewLogs()
+	ld.CopyTo(out)
+	return out
+}

@@ -74,7 +74,7 @@ func (c *Converter) setEvent(lr plog.LogRecord, raw []byte, defaultAPIVersion st
 		return c.setRawEvent(lr, raw, defaultAPIVersion, observed)
 	}
 	body := lr.Body()
-	if err := ParseJSON(raw, body); err != nil {
+	if err := parseJSON(raw, eventText(raw), body); err != nil {
 		return err
 	}
 	if body.Type() != pcommon.ValueTypeMap {

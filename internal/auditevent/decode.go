@@ -52,9 +52,16 @@ func putDecoder(pd *pooledDecoder) {
 // stay integers (a response code is 200, not 200.0). Trailing data after the
 // document is an error.
 func ParseJSON(raw []byte, dst pcommon.Value) error {
+	return parseJSON(raw, "", dst)
+}
+
+// parseJSON is ParseJSON with raw's text, when it is valid UTF-8, to slice
+// the strings without escapes from (see tree.text); "" copies each.
+func parseJSON(raw []byte, text string, dst pcommon.Value) error {
 	pd := getDecoder(raw)
 	defer putDecoder(pd)
-	if err := readValue(pd.dec, dst); err != nil {
+	t := tree{dec: pd.dec, text: text}
+	if err := t.value(dst, 0, eventFields); err != nil {
 		return syntaxError(err)
 	}
 	return expectEOF(pd.dec)
@@ -107,7 +114,26 @@ func syntaxError(err error) error {
 }
 
 func readValue(dec *jsontext.Decoder, dst pcommon.Value) error {
-	return readValueAt(dec, dst, 0, eventFields)
+	t := tree{dec: dec}
+	return t.value(dst, 0, eventFields)
+}
+
+// tree decodes JSON values into pdata. text, when set, is the whole input
+// as a string: a string without escapes is then sliced from it, one
+// allocation per event instead of one per string. It is set only where the
+// values live and die with one event's record.
+type tree struct {
+	dec  *jsontext.Decoder
+	text string
+}
+
+// str is the text of the string literal the decoder just read.
+func (t *tree) str(lit []byte) string {
+	if t.text != "" && bytes.IndexByte(lit, '\\') < 0 {
+		end := int(t.dec.InputOffset())
+		return t.text[end-len(lit)+1 : end-1]
+	}
+	return unquote(lit)
 }
 
 // An audit event has about twenty fields: sizing its map up front saves
@@ -127,7 +153,8 @@ func fieldsOf(key string) int {
 	return 0
 }
 
-func readValueAt(dec *jsontext.Decoder, dst pcommon.Value, depth, size int) error {
+func (t *tree) value(dst pcommon.Value, depth, size int) error {
+	dec := t.dec
 	switch dec.PeekKind() {
 	case '{':
 		if _, err := dec.ReadToken(); err != nil {
@@ -137,18 +164,18 @@ func readValueAt(dec *jsontext.Decoder, dst pcommon.Value, depth, size int) erro
 		if size > 0 {
 			m.EnsureCapacity(size)
 		}
-		return readObject(dec, m, depth+1)
+		return t.object(m, depth+1)
 	case '[':
 		if _, err := dec.ReadToken(); err != nil {
 			return err
 		}
-		return readArray(dec, dst.SetEmptySlice(), depth+1)
+		return t.array(dst.SetEmptySlice(), depth+1)
 	case '"':
 		raw, err := dec.ReadValue()
 		if err != nil {
 			return err
 		}
-		dst.SetStr(unquote(raw))
+		dst.SetStr(t.str(raw))
 		return nil
 	case '0':
 		raw, err := dec.ReadValue()
@@ -178,7 +205,8 @@ func readValueAt(dec *jsontext.Decoder, dst pcommon.Value, depth, size int) erro
 	}
 }
 
-func readObject(dec *jsontext.Decoder, m pcommon.Map, depth int) error {
+func (t *tree) object(m pcommon.Map, depth int) error {
+	dec := t.dec
 	for {
 		if dec.PeekKind() == '}' {
 			_, err := dec.ReadToken()
@@ -189,24 +217,25 @@ func readObject(dec *jsontext.Decoder, m pcommon.Map, depth int) error {
 		if err != nil {
 			return err
 		}
-		name := unquote(key)
+		name := t.str(key)
 		size := 0
 		if depth == 1 {
 			size = fieldsOf(name)
 		}
-		if err := readValueAt(dec, m.PutEmpty(name), depth, size); err != nil {
+		if err := t.value(m.PutEmpty(name), depth, size); err != nil {
 			return err
 		}
 	}
 }
 
-func readArray(dec *jsontext.Decoder, s pcommon.Slice, depth int) error {
+func (t *tree) array(s pcommon.Slice, depth int) error {
+	dec := t.dec
 	for {
 		if dec.PeekKind() == ']' {
 			_, err := dec.ReadToken()
 			return err
 		}
-		if err := readValueAt(dec, s.AppendEmpty(), depth, 0); err != nil {
+		if err := t.value(s.AppendEmpty(), depth, 0); err != nil {
 			return err
 		}
 	}

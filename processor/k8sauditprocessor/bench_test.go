@@ -6,6 +6,7 @@ package k8sauditprocessor
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -142,4 +143,33 @@ func BenchmarkAllDefaultsPlusPolicy(b *testing.B) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Policy = filepath.Join("testdata", "policy", "gce.yaml")
 	benchProcess(b, cfg, false, nil)
+}
+
+// BenchmarkMayHoldToken is the cheap test every string of a body and its
+// attributes passes: short attribute-like values, and whole event texts
+// (what the raw fast path tests).
+func BenchmarkMayHoldToken(b *testing.B) {
+	short := []string{"system:serviceaccount:kube-system:replicaset-controller", "leases", "10.0.3.51",
+		"kube-controller-manager/v1.37.2 (linux/amd64) kubernetes/9c1a3e2/system:serviceaccount:kube-system:replicaset-controller",
+		"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/ip-10-0-3-31.ec2.internal", "allow", "v1",
+		`RBAC: allowed by ClusterRoleBinding "system:kube-controller-manager" of ClusterRole "system:kube-controller-manager" to User "system:kube-controller-manager"`}
+	var texts []string
+	for _, name := range benchInputs {
+		raw, err := os.ReadFile(example(name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		texts = append(texts, string(raw))
+	}
+	for name, in := range map[string][]string{"values": short, "event-texts": texts} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				for _, s := range in {
+					if mayHoldToken(s) {
+						b.Fatalf("%q holds no token", s)
+					}
+				}
+			}
+		})
+	}
 }

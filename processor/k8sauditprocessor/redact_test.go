@@ -156,11 +156,17 @@ func TestScrubString(t *testing.T) {
 	}
 	tests["eyJab.c."] = redactedMask // the shortest token
 	tests["bearer x"] = "bearer " + redactedMask
+	tests["BeArEr x"] = "BeArEr " + redactedMask
 	for in, want := range tests {
 		assert.Equal(t, want, r.scrubString(in), in)
-		// The cheap test for keys never misses what the expressions find.
+		// The cheap tests never miss what the expressions find, in short
+		// strings or long ones.
 		if want != in {
 			assert.True(t, keyMayHoldToken(in), in)
+			assert.True(t, mayHoldToken(in), in)
+			long := strings.Repeat("b-e-", 20) + in + strings.Repeat(" ", 40)
+			assert.True(t, mayHoldToken(long), long)
+			assert.NotEqual(t, long, r.scrubString(long))
 		}
 	}
 }

@@ -108,17 +108,18 @@ func rejectedEarly(s stage, attrs pcommon.Map) bool {
 	return !decided
 }
 
-// bodyEvent reads the timestamps and stage from the body: the event as a
-// map, or its JSON text (the receiver's body_format: raw). Anything else
-// gives an empty event.
-func bodyEvent(body pcommon.Value) auditevent.Event {
+// bodyEvent reads the stage and its timestamps from the body: the event as
+// a map, or its JSON text (the receiver's body_format: raw), whose request
+// and response objects are then skipped, not decoded. Anything else gives
+// nothing.
+func bodyEvent(body pcommon.Value) auditevent.StageTimes {
 	switch body.Type() {
 	case pcommon.ValueTypeMap:
-		return auditevent.FromPartialMap(body.Map(), "")
+		return auditevent.StageTimesOfMap(body.Map())
 	case pcommon.ValueTypeStr:
-		return rawEvent(body.Str())
+		return auditevent.StageTimesOfText(body.Str())
 	}
-	return auditevent.Event{}
+	return auditevent.StageTimes{}
 }
 
 func strAttr(attrs pcommon.Map, key string) string {

@@ -15,10 +15,10 @@ import (
 	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 )
 
-// TestRawEventMatchesParsedEvent: over the shared mapping inputs (v1,
-// v1beta1, truncated and malformed events), reading only the needed fields
-// of the text gives what decoding the whole event gives.
-func TestRawEventMatchesParsedEvent(t *testing.T) {
+// TestBodyEventOfTextMatchesParsedEvent: over the shared mapping inputs
+// (v1, v1beta1, truncated and malformed events), reading only the needed
+// fields of a raw body gives what decoding the whole event gives.
+func TestBodyEventOfTextMatchesParsedEvent(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "internal", "auditevent", "testdata", "mapping", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
@@ -34,13 +34,13 @@ func TestRawEventMatchesParsedEvent(t *testing.T) {
 		if auditevent.ParseJSON([]byte(text), parsed) == nil && parsed.Type() == pcommon.ValueTypeMap {
 			want = auditevent.FromPartialMap(parsed.Map(), "")
 		}
-		got := rawEvent(text)
+		got := bodyEvent(pcommon.NewValueStr(text))
 		assert.Equal(t, want.Stage, got.Stage, text)
 		assert.Equal(t, want.StageTime, got.StageTime, text)
 		assert.Equal(t, want.RequestReceived, got.RequestReceived, text)
 	}
 	// A truncated event keeps what came before the cut.
-	got := rawEvent(`{"stage":"ResponseStarted","stageTimestamp":"2026-11-22T13:30:00Z","responseObject":{"ki`)
+	got := bodyEvent(pcommon.NewValueStr(`{"stage":"ResponseStarted","stageTimestamp":"2026-11-22T13:30:00Z","responseObject":{"ki`))
 	assert.Equal(t, auditevent.StageResponseStarted, got.Stage)
 	assert.False(t, got.StageTime.IsZero())
 }

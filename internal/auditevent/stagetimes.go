@@ -1,0 +1,151 @@
+// Copyright otelcol-k8saudit authors
+// SPDX-License-Identifier: Apache-2.0
+
+package auditevent // import "github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// StageTimes is what a request's span needs of one of its events: the stage
+// and its timestamps, with v1beta1's fallbacks as in Event.
+type StageTimes struct {
+	Stage           string
+	StageTime       time.Time
+	RequestReceived time.Time
+}
+
+// timeFields are the members StageTimes comes from.
+type timeFields struct {
+	stage, stageTimestamp, requestReceivedTimestamp, timestamp, creationTimestamp string
+}
+
+func (f *timeFields) times() StageTimes {
+	return StageTimes{
+		Stage:           f.stage,
+		StageTime:       firstTime(f.stageTimestamp, f.timestamp, f.creationTimestamp),
+		RequestReceived: firstTime(f.requestReceivedTimestamp, f.timestamp, f.creationTimestamp),
+	}
+}
+
+// StageTimesOfMap reads StageTimes from an event's map body, as
+// FromPartialMap would, in one pass over its top level and reading nothing
+// else.
+func StageTimesOfMap(body pcommon.Map) StageTimes {
+	var f timeFields
+	for k, v := range body.All() {
+		switch k {
+		case "stage":
+			f.stage = strOf(v)
+		case "stageTimestamp":
+			f.stageTimestamp = strOf(v)
+		case "requestReceivedTimestamp":
+			f.requestReceivedTimestamp = strOf(v)
+		case "timestamp":
+			f.timestamp = strOf(v)
+		case "metadata":
+			f.creationTimestamp = str(mapOfValue(v), "creationTimestamp")
+		}
+	}
+	return f.times()
+}
+
+// StageTimesOfText reads StageTimes from an event's JSON text (a
+// body_format: raw body). Every other member, the request and response
+// objects above all, is skipped without being built. What precedes a
+// syntax error is kept; text that is not an object gives nothing.
+func StageTimesOfText(text string) StageTimes {
+	td := textDecoders.Get().(*textDecoder)
+	td.r.Reset(text)
+	td.dec.Reset(&td.r, decoderOptions...)
+	s := scanner{dec: td.dec, text: text}
+	if !utf8.ValidString(text) {
+		s.text = "" // strings are then unquoted into copies
+	}
+	var f timeFields
+	s.timeFields(&f)
+	td.r.Reset("")
+	td.dec.Reset(&td.r, decoderOptions...)
+	textDecoders.Put(td)
+	return f.times()
+}
+
+// textDecoder reads a string without copying it into a []byte first (the
+// decoder reads it in chunks into a buffer it keeps).
+type textDecoder struct {
+	r   strings.Reader
+	dec *jsontext.Decoder
+}
+
+var textDecoders = sync.Pool{New: func() any {
+	td := &textDecoder{}
+	td.dec = jsontext.NewDecoder(&td.r, decoderOptions...)
+	return td
+}}
+
+// timeFields reads the members of timeFields from the top level of an
+// object.
+func (s *scanner) timeFields(f *timeFields) {
+	s.members(func(name []byte) (err error) {
+		switch string(name) {
+		case "stage":
+			f.stage, err = s.str()
+		case "stageTimestamp":
+			f.stageTimestamp, err = s.str()
+		case "requestReceivedTimestamp":
+			f.requestReceivedTimestamp, err = s.str()
+		case "timestamp":
+			f.timestamp, err = s.str()
+		case "metadata":
+			// A later value of the same name hides an earlier object.
+			f.creationTimestamp = ""
+			if s.dec.PeekKind() != '{' {
+				return s.dec.SkipValue()
+			}
+			return s.members(func(name []byte) (err error) {
+				if string(name) == "creationTimestamp" {
+					f.creationTimestamp, err = s.str()
+					return err
+				}
+				return s.dec.SkipValue()
+			})
+		default:
+			err = s.dec.SkipValue()
+		}
+		return err
+	})
+}
+
+// members calls member with each member name of an object, unquoted, to
+// read its value; it stops at the first error. Unlike object, it unquotes
+// escaped names itself: nothing else would read them.
+func (s *scanner) members(member func(name []byte) error) error {
+	if tok, err := s.dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return errNotObjectHere
+	}
+	for s.dec.PeekKind() == '"' {
+		key, err := s.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		name := key[1 : len(key)-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			name = []byte(unquote(key))
+		}
+		if err := member(name); err != nil {
+			return err
+		}
+	}
+	_, err := s.dec.ReadToken()
+	return err
+}
+
+var errNotObjectHere = errors.New("not an object")

@@ -41,6 +41,7 @@ func BenchmarkConsumeLogs(b *testing.B) {
 		{"ResponseComplete/map", [][]byte{complete}, false},
 		{"ResponseComplete/raw", [][]byte{complete}, true},
 		{"RequestReceived+ResponseComplete/map", [][]byte{received, complete}, false},
+		{"RequestReceived+ResponseComplete/raw", [][]byte{received, complete}, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ld := plog.NewLogs()

@@ -34,6 +34,12 @@ type request struct {
 	// which must then be copied, not moved.
 	attrs pcommon.Map
 	owned bool
+	// final, when set, are the attributes of the record that ended the
+	// request, borrowed for the emission that follows at once: they win
+	// over attrs, and are copied into the span without passing through
+	// attrs.
+	final    pcommon.Map
+	hasFinal bool
 
 	// prev and next link the pending requests, oldest first.
 	prev, next *request
@@ -53,32 +59,74 @@ func (r *request) own() {
 		return
 	}
 	m := pcommon.NewMap()
-	r.attrs.CopyTo(m)
-	detach(m)
+	copyDetached(r.attrs, m)
 	r.attrs = m
 	r.owned = true
 }
 
-// detach gives the strings of attributes kept past their batch their own
-// memory: a receiver may slice them from the event's whole text (the
-// k8s_audit receiver does with body_format: raw), which a pending request
+// copyDetached copies src into the empty dst with the strings in memory of
+// their own, one allocation for all: a receiver may slice them from the
+// event's whole text (the k8s_audit receiver does), which a pending request
 // would otherwise keep alive for its lifetime.
-func detach(m pcommon.Map) {
+func copyDetached(src, dst pcommon.Map) {
+	var b strings.Builder
+	b.Grow(stringBytes(src))
+	copyMap(src, dst, &b)
+}
+
+func stringBytes(m pcommon.Map) int {
+	n := 0
 	for _, v := range m.All() {
-		detachValue(v)
+		n += valueStringBytes(v)
+	}
+	return n
+}
+
+func valueStringBytes(v pcommon.Value) int {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return len(v.Str())
+	case pcommon.ValueTypeSlice:
+		n := 0
+		for _, e := range v.Slice().All() {
+			n += valueStringBytes(e)
+		}
+		return n
+	case pcommon.ValueTypeMap:
+		return stringBytes(v.Map())
+	}
+	return 0
+}
+
+// detached returns a copy of s in b's memory. b never grows past what it
+// was given, so the strings it returned stay valid.
+func detached(s string, b *strings.Builder) string {
+	start := b.Len()
+	b.WriteString(s)
+	return b.String()[start:]
+}
+
+func copyMap(src, dst pcommon.Map, b *strings.Builder) {
+	dst.EnsureCapacity(src.Len())
+	for k, v := range src.All() {
+		copyValue(v, dst.PutEmpty(k), b)
 	}
 }
 
-func detachValue(v pcommon.Value) {
+func copyValue(v, dst pcommon.Value, b *strings.Builder) {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		v.SetStr(strings.Clone(v.Str()))
+		dst.SetStr(detached(v.Str(), b))
 	case pcommon.ValueTypeSlice:
-		for _, e := range v.Slice().All() {
-			detachValue(e)
+		src, out := v.Slice(), dst.SetEmptySlice()
+		out.EnsureCapacity(src.Len())
+		for _, e := range src.All() {
+			copyValue(e, out.AppendEmpty(), b)
 		}
 	case pcommon.ValueTypeMap:
-		detach(v.Map())
+		copyMap(v.Map(), dst.SetEmptyMap(), b)
+	default:
+		v.CopyTo(dst)
 	}
 }
 
@@ -87,26 +135,53 @@ func (r *request) has(s stage) bool { return r.seen&s.bit() != 0 }
 
 // add merges another stage's record. Stages arrive out of order: a later
 // stage's attributes (the response code, the latency) win over an earlier
-// one's, and an earlier stage only fills in what is missing.
+// one's, and an earlier stage only fills in what is missing. The record
+// that ends the request is only borrowed (final): the span is made from it
+// at once.
 func (r *request) add(o *observation, attrs pcommon.Map) {
-	r.own()
 	later := o.stage >= r.top
-	attrs.Range(func(k string, v pcommon.Value) bool {
-		if later {
-			dst := r.attrs.PutEmpty(k)
-			v.CopyTo(dst)
-			detachValue(dst)
-		} else if _, ok := r.attrs.Get(k); !ok {
-			dst := r.attrs.PutEmpty(k)
-			v.CopyTo(dst)
-			detachValue(dst)
-		}
-		return true
-	})
 	if later {
 		r.top = o.stage
 	}
 	r.note(o)
+	if later && o.ends {
+		r.final, r.hasFinal = attrs, true
+		return
+	}
+	r.own()
+	var b strings.Builder
+	b.Grow(stringBytes(attrs))
+	for k, v := range attrs.All() {
+		if _, ok := r.attrs.Get(k); ok && !later {
+			continue
+		}
+		copyValue(v, r.attrs.PutEmpty(k), &b)
+	}
+}
+
+// spanAttributes fills the span's empty attributes: the final record's,
+// then the other stages' where the final record has none. Owned attributes
+// are moved: the request is not used afterwards.
+func (r *request) spanAttributes(dst pcommon.Map) {
+	if !r.hasFinal {
+		if r.owned {
+			r.attrs.MoveTo(dst)
+		} else {
+			r.attrs.CopyTo(dst)
+		}
+		return
+	}
+	r.final.CopyTo(dst)
+	for k, v := range r.attrs.All() {
+		if _, ok := dst.Get(k); ok {
+			continue
+		}
+		if r.owned {
+			v.MoveTo(dst.PutEmpty(k))
+		} else {
+			v.CopyTo(dst.PutEmpty(k))
+		}
+	}
 }
 
 func (r *request) note(o *observation) {

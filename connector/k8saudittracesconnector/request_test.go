@@ -6,6 +6,7 @@ package k8saudittracesconnector
 import (
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
@@ -40,4 +41,30 @@ func TestOwnDetachesStrings(t *testing.T) {
 	}
 	is.Equal("a1", id.Str())
 	is.Equal("alice", name.Str())
+}
+
+// TestFinalRecordWins: the record that ends a request is borrowed, not
+// merged into the pending attributes, and still wins over an earlier
+// stage's in the span, which keeps what only the earlier stage had.
+func TestFinalRecordWins(t *testing.T) {
+	first := pcommon.NewMap()
+	first.PutStr("k8s.audit.stage", "RequestReceived")
+	first.PutStr("only.first", "kept")
+	final := pcommon.NewMap()
+	final.PutStr("k8s.audit.stage", "ResponseComplete")
+	final.PutInt("http.response.status_code", 201)
+
+	r := newRequest(&observation{stage: stageRequestReceived}, first, nil, time.Time{})
+	r.own()
+	r.add(&observation{stage: stageResponseComplete, ends: true}, final)
+	assert.Equal(t, 2, r.attrs.Len(), "the final record is not copied into the pending attributes")
+
+	got := pcommon.NewMap()
+	r.spanAttributes(got)
+	assert.Equal(t, map[string]any{
+		"k8s.audit.stage":           "ResponseComplete",
+		"http.response.status_code": int64(201),
+		"only.first":                "kept",
+	}, got.AsRaw())
+	assert.Equal(t, 2, final.Len(), "the final record's attributes are left as they were")
 }

@@ -25,13 +25,15 @@ const (
 )
 
 // setSpan fills span from a request. reason is empty for a request that
-// ended, and says why otherwise. The request's attributes are moved, not
-// copied, when it owns them: it is not used afterwards.
+// ended, and says why otherwise.
 func setSpan(span ptrace.Span, r *request, reason string) {
+	attrs := span.Attributes()
+	r.spanAttributes(attrs)
+
 	span.SetTraceID(r.key.traceID)
 	span.SetSpanID(r.key.spanID)
 	span.SetKind(ptrace.SpanKindServer)
-	span.SetName(spanName(r.attrs))
+	span.SetName(spanName(attrs))
 	start, end := r.bounds()
 	span.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
 	span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
@@ -50,16 +52,10 @@ func setSpan(span ptrace.Span, r *request, reason string) {
 	if r.has(stagePanic) {
 		span.Status().SetCode(ptrace.StatusCodeError)
 		span.Status().SetMessage(auditevent.StagePanic)
-	} else if code := intAttr(r.attrs, auditevent.AttrHTTPStatusCode); code >= 500 && code < 600 {
+	} else if code := intAttr(attrs, auditevent.AttrHTTPStatusCode); code >= 500 && code < 600 {
 		span.Status().SetCode(ptrace.StatusCodeError)
 	}
 
-	attrs := span.Attributes()
-	if r.owned {
-		r.attrs.MoveTo(attrs)
-	} else {
-		r.attrs.CopyTo(attrs)
-	}
 	if reason != "" {
 		attrs.PutBool(attrIncomplete, true)
 		attrs.PutStr(attrIncompleteReason, reason)

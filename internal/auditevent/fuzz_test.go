@@ -72,6 +72,8 @@ func FuzzAppendPayload(f *testing.F) {
 		for i := 1; i < lrs.Len(); i++ {
 			assertValidUTF8(t, lrs.At(i).Body())
 		}
+		// body_format: raw, which scans the items in place, reads the same.
+		rawPayloadMatchesStructured(t, payload)
 	})
 }
 

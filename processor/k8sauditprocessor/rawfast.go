@@ -26,17 +26,40 @@ func (p *auditProcessor) scanRaw(text string) (ev auditevent.Event, ok bool) {
 
 // textIsClean reports that redaction would change nothing in the body of
 // this text, nor need to look: no rules that act on any path, no escape
-// that could spell a token or a name (only \u can spell a letter), no
-// token pattern, and no kind or annotation that makes redaction mask data.
+// that could spell a token or a name, no token pattern, and no kind or
+// annotation that makes redaction mask data.
 func (r *redactor) textIsClean(text string) bool {
 	if r == nil {
 		return true
 	}
-	if r.pseud != nil || len(r.removePaths) > 0 || len(r.maskPaths) > 0 || strings.Contains(text, `\u`) {
+	if r.pseud != nil || len(r.removePaths) > 0 || len(r.maskPaths) > 0 || mayEscapeALetter(text) {
 		return false
 	}
 	if r.tokens && (mayHoldToken(text) || strings.Contains(text, "TokenRe")) {
 		return false
 	}
 	return !r.secrets || !(strings.Contains(text, "Secret") || strings.Contains(text, "last-applied-configuration"))
+}
+
+// mayEscapeALetter reports a \u escape other than those kube-apiserver's
+// encoder (Go's encoding/json) writes for &, <, >, U+2028 and U+2029, which
+// spell nothing a token or a name is made of. Only \u can spell a letter;
+// the other escapes are \", \\, \/ and control characters.
+func mayEscapeALetter(text string) bool {
+	for {
+		i := strings.Index(text, `\u`)
+		if i < 0 {
+			return false
+		}
+		text = text[i+2:]
+		if len(text) < 4 {
+			return true
+		}
+		switch text[:4] {
+		case "0026", "003c", "003e", "2028", "2029":
+		default:
+			return true
+		}
+		text = text[4:]
+	}
 }

@@ -29,6 +29,9 @@ func TestRawFastPathMatchesParsing(t *testing.T) {
 		"JWT in the URI":            strings.Replace(plain, `watch=1`, `token=eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl`, 1),
 		"escape spelling bearer":    strings.Replace(plain, `kubectl/v1.37.2`, `\u0062earer abcdefghijkl`, 1),
 		"escaped name":              strings.Replace(plain, `"verb"`, `"v\u0065rb"`, 1),
+		"escaped ampersand":         strings.Replace(plain, `watch=1`, `watch=1\u0026timeout=5m\u003c\u003e`, 1),
+		"escaped ampersand, then b": strings.Replace(plain, `kubectl/v1.37.2`, `a\u0026\u0062earer abcdefghijkl`, 1),
+		"escaped quote and letter":  strings.Replace(plain, `kubectl/v1.37.2`, `\"\u0042earer abcdefghijkl\"`, 1),
 		"Secret named in a reason":  strings.Replace(plain, `RoleBinding \"dev\"`, `RoleBinding \"Secret-readers\"`, 1),
 		"not valid: no stage time":  strings.Replace(plain, `,"stageTimestamp":"2026-11-22T13:28:46.771358Z"`, ``, 1),
 		"service account":           strings.Replace(plain, `"username":"alice"`, `"username":"system:serviceaccount:kube-system:deployment-controller"`, 1),
@@ -93,4 +96,20 @@ func cloneLogs(ld plog.Logs) plog.Logs {
 	out := plog.NewLogs()
 	ld.CopyTo(out)
 	return out
+}
+
+func TestMayEscapeALetter(t *testing.T) {
+	for in, want := range map[string]bool{
+		`plain`:                 false,
+		`a\u0026b\u003c\u003e`:  false,
+		`\u2028\u2029`:          false,
+		`a\u0026\u0062`:         true,
+		`\u0042earer`:           true,
+		`\u003C`:                true, // not how Go writes it: read it the slow way
+		`\u00`:                  true,
+		`\\u0026 then \u0065`:   true,
+		`\" \\ \/ \n \t \u0026`: false,
+	} {
+		assert.Equal(t, want, mayEscapeALetter(in), in)
+	}
 }

@@ -16,6 +16,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -46,7 +48,9 @@ type result struct {
 	Mallocs, Bytes float64
 	P50, P99       time.Duration
 	Note           string
-	Err            error
+	// Repeats lists the CPU times of every run of the row, when repeated.
+	Repeats string
+	Err     error
 }
 
 func (r result) perCPUSecond() float64 {
@@ -77,6 +81,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown report; empty for none")
 	flag.StringVar(&o.only, "only", "", "comma-separated run IDs to do (default all), e.g. a,b")
 	flag.IntVar(&o.conc, "conc", 2, "concurrent webhook clients")
+	flag.IntVar(&o.repeat, "repeat", 3, "measurements of each row; the median by CPU time is reported")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
@@ -86,7 +91,7 @@ func main() {
 
 type opts struct {
 	bin, work, out, only string
-	n, conc              int
+	n, conc, repeat      int
 	seed                 uint64
 }
 
@@ -157,10 +162,18 @@ func run(o opts) error {
 	env := envFacts()
 	env.loadStart = loadavg()
 	env.started = time.Now().UTC()
-	var results []result
-	add := func(r result) {
-		results = append(results, r)
-		fmt.Fprintln(os.Stderr, r.line())
+	// Every row is measured o.repeat times, in rounds over all the rows,
+	// so that a slow spell of the shared machine hits each row alike; the
+	// run with the median CPU time is reported.
+	type row struct {
+		id      string
+		measure func() result
+	}
+	var rows []row
+	add := func(id string, measure func() result) {
+		if o.want(id) {
+			rows = append(rows, row{id, measure})
+		}
 	}
 	type fileRun struct{ id, what, cfg, file, note string }
 	fileRuns := []fileRun{
@@ -168,18 +181,13 @@ func run(o opts) error {
 		{"b", "contrib `file_log` + `json_parser` → `transform` (same attributes) → nop", configContrib, mixed, ""},
 	}
 	for _, fr := range fileRuns {
-		if o.want(fr.id) {
-			add(runFileCollector(bin, o, fr.id, fr.what, fr.cfg, fr.file, nil))
-		}
+		add(fr.id, func() result { return runFileCollector(bin, o, fr.id, fr.what, fr.cfg, fr.file, nil) })
 	}
-	if o.want("c") {
-		add(runJQ(mixed, o.n))
-	}
-	if o.want("d") {
-		self, _ := os.Executable()
-		for i, name := range []string{"stdlib", "ours-parse", "ours-convert", "jsonv2", "goccy", "jsoniter", "fastjson", "jsontext", "ours-raw"} {
-			add(runDecodeChild(self, fmt.Sprintf("d.%d", i+1), name, mixed))
-		}
+	add("c", func() result { return runJQ(mixed, o.n) })
+	self, _ := os.Executable()
+	for i, name := range []string{"stdlib", "ours-parse", "ours-convert", "jsonv2", "goccy", "jsoniter", "fastjson", "jsontext", "ours-raw"} {
+		id := fmt.Sprintf("d.%d", i+1)
+		add(id, func() result { return runDecodeChild(self, id, name, mixed) })
 	}
 	more := []fileRun{
 		{"e", "`k8s_audit` receiver (file) → `k8s_audit` processor (defaults: enrichment + redaction) → `k8s_audit_traces` connector → nop", configFull, mixed, ""},
@@ -190,14 +198,27 @@ func run(o opts) error {
 		{"e'.raw", "as (e'), `body_format: raw`", rawBody(configFull), metadata, ""},
 	}
 	for _, fr := range more {
-		if o.want(fr.id) {
-			add(runFileCollector(bin, o, fr.id, fr.what, fr.cfg, fr.file, nil))
+		add(fr.id, func() result { return runFileCollector(bin, o, fr.id, fr.what, fr.cfg, fr.file, nil) })
+	}
+	webhookRuns := []struct{ id, what, cfg string }{
+		{"f", "`k8s_audit` receiver (webhook) → nop, EventLists of 400, GOMAXPROCS=1", configWebhook},
+		{"f'", "webhook → `k8s_audit` processor → `k8s_audit_traces` connector → nop, GOMAXPROCS=1", configWebhookFull},
+		{"f.raw", "as (f), `body_format: raw`", rawBody(configWebhook)},
+	}
+	for _, wr := range webhookRuns {
+		add(wr.id, func() result { return runWebhook(bin, o, wr.id, wr.what, wr.cfg, batches) })
+	}
+	runs := make([][]result, len(rows))
+	for round := range max(o.repeat, 1) {
+		for i, r := range rows {
+			res := r.measure()
+			fmt.Fprintf(os.Stderr, "[%d/%d] %s\n", round+1, o.repeat, res.line())
+			runs[i] = append(runs[i], res)
 		}
 	}
-	if o.want("f") {
-		add(runWebhook(bin, o, "f", "`k8s_audit` receiver (webhook) → nop, EventLists of 400, GOMAXPROCS=1", configWebhook, batches))
-		add(runWebhook(bin, o, "f'", "webhook → `k8s_audit` processor → `k8s_audit_traces` connector → nop, GOMAXPROCS=1", configWebhookFull, batches))
-		add(runWebhook(bin, o, "f.raw", "as (f), `body_format: raw`", rawBody(configWebhook), batches))
+	results := make([]result, len(rows))
+	for i := range rows {
+		results[i] = medianRun(runs[i])
 	}
 	env.loadEnd = loadavg()
 	env.finished = time.Now().UTC()
@@ -225,6 +246,28 @@ func run(o opts) error {
 		}
 	}
 	return nil
+}
+
+// medianRun is the run with the median CPU time, saying so in Repeats; the
+// first failed run if any failed.
+func medianRun(runs []result) result {
+	for _, r := range runs {
+		if r.Err != nil {
+			return r
+		}
+	}
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	sorted := slices.Clone(runs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.CPU, b.CPU) })
+	m := sorted[len(sorted)/2]
+	cpus := make([]string, len(runs))
+	for i, r := range runs {
+		cpus[i] = fmt.Sprintf("%.2f", r.CPU.Seconds())
+	}
+	m.Repeats = fmt.Sprintf("median of %d runs (CPU s %s)", len(runs), strings.Join(cpus, ", "))
+	return m
 }
 
 func (r result) line() string {

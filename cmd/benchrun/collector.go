@@ -193,7 +193,13 @@ func procCPU(pid int) (user, sys time.Duration, err error) {
 
 // memory is the process's current and peak resident set size in bytes.
 func (c *collector) memory() (rss, peak int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	return procMemory(c.cmd.Process.Pid)
+}
+
+// procMemory reads a process's VmRSS and VmHWM (the peak of its own
+// address space; getrusage's maxrss of a child counts its parent's at fork).
+func procMemory(pid int) (rss, peak int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0
 	}

@@ -110,6 +110,7 @@ type decodeResult struct {
 	Wall    time.Duration
 	Mallocs uint64
 	Bytes   uint64
+	PeakRSS int64
 }
 
 // runDecode is the child side of (d): it streams the file line by line, as
@@ -156,9 +157,11 @@ func runDecode(name, path, cpuprofile string) error {
 	wall := time.Since(start)
 	u1, s1 := selfCPU()
 	runtime.ReadMemStats(&ms1)
+	_, peak := procMemory(os.Getpid())
 	return json.NewEncoder(os.Stdout).Encode(decodeResult{
 		Events: n, CPU: (u1 - u0) + (s1 - s0), Wall: wall,
 		Mallocs: ms1.Mallocs - ms0.Mallocs, Bytes: ms1.TotalAlloc - ms0.TotalAlloc,
+		PeakRSS: peak,
 	})
 }
 

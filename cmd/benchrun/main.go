@@ -209,8 +209,8 @@ func run(o opts) error {
 	for _, wr := range webhookRuns {
 		add(wr.id, func() result {
 			r := runWebhook(bin, o, wr.id, wr.what, wr.cfg, batches)
-			// A child's peak RSS (getrusage) starts from this process's RSS
-			// at fork: give back the EventList bodies before the next row.
+			// jq's peak RSS (getrusage) counts this process's RSS at fork:
+			// give back the EventList bodies before the next row.
 			debug.FreeOSMemory()
 			return r
 		})
@@ -453,7 +453,7 @@ func runDecodeChild(self, id, name, file string) result {
 	}
 	r.Events, r.CPU, r.Wall = d.Events, d.CPU, d.Wall
 	r.Mallocs, r.Bytes = float64(d.Mallocs)/float64(d.Events), float64(d.Bytes)/float64(d.Events)
-	r.PeakRSS = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+	r.PeakRSS = d.PeakRSS
 	r.Note = "`" + name + "`"
 	return r
 }

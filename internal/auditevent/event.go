@@ -116,7 +116,7 @@ func readMap(body pcommon.Map, defaultAPIVersion string) Event {
 	ev := Event{Body: body, APIVersion: defaultAPIVersion,
 		User: UserInfo{Groups: emptySlice}, ImpersonatedUser: UserInfo{Groups: emptySlice},
 		SourceIPs: emptySlice, Annotations: emptyMap}
-	var stageTS, receivedTS, ts, created string
+	var times timeFields
 	for k, v := range body.All() {
 		switch k {
 		case "apiVersion":
@@ -151,18 +151,12 @@ func readMap(body pcommon.Map, defaultAPIVersion string) Event {
 			ev.ObjectRef = readObjectRef(mapOfValue(v))
 		case "responseStatus":
 			readStatus(mapOfValue(v), &ev)
-		case "stageTimestamp":
-			stageTS = strOf(v)
-		case "requestReceivedTimestamp":
-			receivedTS = strOf(v)
-		case "timestamp":
-			ts = strOf(v)
-		case "metadata":
-			created = str(mapOfValue(v), "creationTimestamp")
+		case "stageTimestamp", "requestReceivedTimestamp", "timestamp", "metadata":
+			times.read(k, v)
 		}
 	}
-	ev.StageTime = firstTime(stageTS, ts, created)
-	ev.RequestReceived = firstTime(receivedTS, ts, created)
+	t := times.times()
+	ev.StageTime, ev.RequestReceived = t.StageTime, t.RequestReceived
 	return ev
 }
 

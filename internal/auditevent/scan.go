@@ -51,8 +51,8 @@ func (f *scannedFields) finish(ev *Event, defaultAPIVersion string) error {
 	if f.apiVersion.present && !f.apiVersion.notStr && f.apiVersion.str != "" {
 		ev.APIVersion = f.apiVersion.str
 	}
-	ev.StageTime = firstTime(f.stageTimestamp, f.timestamp, f.creationTimestamp)
-	ev.RequestReceived = firstTime(f.requestReceivedTimestamp, f.timestamp, f.creationTimestamp)
+	t := f.times()
+	ev.StageTime, ev.RequestReceived = t.StageTime, t.RequestReceived
 	return ev.validateFields(f.kind, f.apiVersion, f.stageTimestamp)
 }
 
@@ -80,9 +80,8 @@ func ScanText(text string) (Event, error) {
 
 // scannedFields are what validation and the timestamps need beyond Event.
 type scannedFields struct {
-	kind, apiVersion                         checked
-	stageTimestamp, requestReceivedTimestamp string
-	timestamp, creationTimestamp             string
+	kind, apiVersion checked
+	timeFields       // the stage is read into Event.Stage
 }
 
 type scanner struct {

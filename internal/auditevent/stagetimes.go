@@ -42,20 +42,25 @@ func (f *timeFields) times() StageTimes {
 func StageTimesOfMap(body pcommon.Map) StageTimes {
 	var f timeFields
 	for k, v := range body.All() {
-		switch k {
-		case "stage":
-			f.stage = strOf(v)
-		case "stageTimestamp":
-			f.stageTimestamp = strOf(v)
-		case "requestReceivedTimestamp":
-			f.requestReceivedTimestamp = strOf(v)
-		case "timestamp":
-			f.timestamp = strOf(v)
-		case "metadata":
-			f.creationTimestamp = str(mapOfValue(v), "creationTimestamp")
-		}
+		f.read(k, v)
 	}
 	return f.times()
+}
+
+// read takes the member k of an event's map if it is one of timeFields.
+func (f *timeFields) read(k string, v pcommon.Value) {
+	switch k {
+	case "stage":
+		f.stage = strOf(v)
+	case "stageTimestamp":
+		f.stageTimestamp = strOf(v)
+	case "requestReceivedTimestamp":
+		f.requestReceivedTimestamp = strOf(v)
+	case "timestamp":
+		f.timestamp = strOf(v)
+	case "metadata":
+		f.creationTimestamp = str(mapOfValue(v), "creationTimestamp")
+	}
 }
 
 // StageTimesOfText reads StageTimes from an event's JSON text (a

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -229,20 +228,12 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 
 func (c *Converter) appendItems(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
 	var counts Counts
-	// A raw body is sliced from the payload's text, when it is valid UTF-8.
-	text := ""
-	if c.RawBody && utf8.Valid(payload) {
-		text = string(payload)
-	}
 	for dec.PeekKind() != ']' {
-		if text != "" && dec.PeekKind() == '{' {
-			n, err := c.appendRawItemInPlace(dec, lrs, payload, text, apiVersion, observed)
-			if err != nil {
-				return counts, syntaxError(err)
-			}
-			counts.Add(n)
-			continue
-		}
+		// A raw item is read out and scanned on its own, a second pass over
+		// its bytes, so that its strings share only its own text: sliced from
+		// the payload's, one record kept past its batch (the others dropped
+		// by a policy) would keep the whole payload alive. Scanning in place
+		// was 18–25 % faster (BenchmarkAppendPayload/raw).
 		if c.RawBody || dec.PeekKind() != '{' {
 			item, err := dec.ReadValue()
 			if err != nil {
@@ -282,39 +273,6 @@ func (c *Converter) appendItemInPlace(dec *jsontext.Decoder, lrs plog.LogRecordS
 		return Counts{Malformed: 1}, nil
 	}
 	SetRecord(&ev, lr, observed)
-	return Counts{Events: 1}, nil
-}
-
-// appendRawItemInPlace is appendItemInPlace for body_format: raw: the item
-// is scanned straight from the payload's decoder, its strings and its body
-// sliced from text, the payload's. An item the scan cannot settle (an
-// escaped member name) is read again by AppendEvent.
-func (c *Converter) appendRawItemInPlace(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, text, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
-	start, depth := dec.InputOffset(), dec.StackDepth()
-	s := scanner{dec: dec, text: text}
-	ev := newScannedEvent()
-	var f scannedFields
-	if err := s.event(&ev, &f); err != nil {
-		return Counts{}, err
-	}
-	if s.general {
-		for dec.StackDepth() > depth {
-			if _, err := dec.ReadToken(); err != nil {
-				return Counts{}, err
-			}
-		}
-		item := bytes.TrimLeft(payload[start:dec.InputOffset()], " \t\r\n,")
-		return c.AppendEvent(lrs, item, apiVersion, observed), nil
-	}
-	end := int(dec.InputOffset())
-	first := end - len(bytes.TrimLeft(payload[start:end], " \t\r\n,"))
-	lr := lrs.AppendEmpty()
-	if err := f.finish(&ev, apiVersion); err != nil {
-		SetBadInputRecord(lr, payload[first:end], ErrorTypeMalformed, err, observed)
-		return Counts{Malformed: 1}, nil
-	}
-	SetRecord(&ev, lr, observed)
-	lr.Body().SetStr(text[first:end])
 	return Counts{Events: 1}, nil
 }
 

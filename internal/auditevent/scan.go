@@ -21,7 +21,8 @@ import (
 func scanEvent(raw []byte, text, defaultAPIVersion string) (Event, error) {
 	pd := getDecoder(raw)
 	s := scanner{dec: pd.dec, text: text}
-	ev := newScannedEvent()
+	ev := Event{Body: emptyMap, owned: true, SourceIPs: emptySlice, Annotations: emptyMap,
+		User: UserInfo{Groups: emptySlice}, ImpersonatedUser: UserInfo{Groups: emptySlice}}
 	var f scannedFields
 	err := s.event(&ev, &f)
 	if err == nil {
@@ -36,24 +37,13 @@ func scanEvent(raw []byte, text, defaultAPIVersion string) (Event, error) {
 		// an escaped member name, which may spell one of the fields.
 		return scanGeneral(raw, defaultAPIVersion)
 	}
-	return ev, f.finish(&ev, defaultAPIVersion)
-}
-
-// newScannedEvent is the Event a scan fills: its slices are its own.
-func newScannedEvent() Event {
-	return Event{Body: emptyMap, owned: true, SourceIPs: emptySlice, Annotations: emptyMap,
-		User: UserInfo{Groups: emptySlice}, ImpersonatedUser: UserInfo{Groups: emptySlice}}
-}
-
-// finish sets what the scanned fields settle in ev, and validates it.
-func (f *scannedFields) finish(ev *Event, defaultAPIVersion string) error {
 	ev.APIVersion = defaultAPIVersion
 	if f.apiVersion.present && !f.apiVersion.notStr && f.apiVersion.str != "" {
 		ev.APIVersion = f.apiVersion.str
 	}
 	t := f.times()
 	ev.StageTime, ev.RequestReceived = t.StageTime, t.RequestReceived
-	return ev.validateFields(f.kind, f.apiVersion, f.stageTimestamp)
+	return ev, ev.validateFields(f.kind, f.apiVersion, f.stageTimestamp)
 }
 
 func scanGeneral(raw []byte, defaultAPIVersion string) (Event, error) {

@@ -26,7 +26,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -207,13 +206,7 @@ func run(o opts) error {
 		{"f.raw", "as (f), `body_format: raw`", rawBody(configWebhook)},
 	}
 	for _, wr := range webhookRuns {
-		add(wr.id, func() result {
-			r := runWebhook(bin, o, wr.id, wr.what, wr.cfg, batches)
-			// jq's peak RSS (getrusage) counts this process's RSS at fork:
-			// give back the EventList bodies before the next row.
-			debug.FreeOSMemory()
-			return r
-		})
+		add(wr.id, func() result { return runWebhook(bin, o, wr.id, wr.what, wr.cfg, batches) })
 	}
 	runs := make([][]result, len(rows))
 	for round := range max(o.repeat, 1) {
@@ -425,14 +418,40 @@ func runJQ(file string, n int) result {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		r.Err = err
+		return r
+	}
+	// jq's own VmHWM, read until it exits: getrusage's maxrss of a child
+	// counts the peak of this process, whose memory it starts from.
+	done := make(chan struct{})
+	peak := make(chan int64)
+	go func() {
+		var p int64
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, hwm := procMemory(cmd.Process.Pid); hwm > p {
+				p = hwm
+			}
+			select {
+			case <-done:
+				peak <- p
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	err = cmd.Wait()
+	close(done)
+	r.PeakRSS = <-peak
+	if err != nil {
 		r.Err = fmt.Errorf("%w: %s", err, stderr.String())
 		return r
 	}
 	r.Wall = time.Since(start)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	r.PeakRSS = ru.Maxrss << 10
 	return r
 }
 

@@ -272,3 +272,51 @@ func TestDeepNestingIsBounded(t *testing.T) {
 	msg, _ := lrs.At(0).Attributes().Get(AttrError)
 	assert.Contains(t, msg.Str(), "exceeded max depth")
 }
+
+// TestAppendPayloadKeepsNoPayloadMemory: the webhook hands its body buffer to
+// the next request once AppendPayload returns, so no record may share the
+// payload's memory. Overwriting the payload afterwards must change nothing.
+func TestAppendPayloadKeepsNoPayloadMemory(t *testing.T) {
+	good, err := os.ReadFile("testdata/mapping/webhook-eventlist.body")
+	require.NoError(t, err)
+	payloads := map[string][]byte{
+		"eventlist": good,
+		// A bad item's record keeps its text.
+		"bad item": []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","level":"Metadata"},"not an event"]}`),
+		"event":    []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete","level":"Metadata","verb":"get","requestURI":"/api","stageTimestamp":"2026-11-22T13:29:04.340200Z"}`),
+		"array":    []byte("[" + strings.TrimSpace(string(readMappingEvent(t))) + "]"),
+	}
+	for name, payload := range payloads {
+		for _, raw := range []bool{false, true} {
+			t.Run(name+map[bool]string{false: "/structured", true: "/raw"}[raw], func(t *testing.T) {
+				assertKeepsNoPayloadMemory(t, Converter{RawBody: raw}, payload)
+			})
+		}
+	}
+}
+
+func readMappingEvent(t *testing.T) []byte {
+	raw, err := os.ReadFile("testdata/mapping/v1-responsecomplete-create-deployment.json")
+	require.NoError(t, err)
+	return raw
+}
+
+func assertKeepsNoPayloadMemory(t *testing.T, c Converter, payload []byte) {
+	t.Helper()
+	buf := bytes.Clone(payload)
+	got := plog.NewLogs()
+	lrs := got.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	counts, err := c.AppendPayload(lrs, buf, testObserved)
+	if err != nil {
+		return
+	}
+	require.Equal(t, counts.Records(), lrs.Len())
+	for i := range buf {
+		buf[i] = 'X'
+	}
+	want := plog.NewLogs()
+	wantLrs := want.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	_, err = c.AppendPayload(wantLrs, payload, testObserved)
+	require.NoError(t, err)
+	require.NoError(t, plogtest.CompareLogs(want, got))
+}

@@ -74,6 +74,9 @@ func FuzzAppendPayload(f *testing.F) {
 		}
 		// body_format: raw, which scans the items in place, reads the same.
 		rawPayloadMatchesStructured(t, payload)
+		// The webhook reuses the payload's buffer once this returns.
+		assertKeepsNoPayloadMemory(t, Converter{}, payload)
+		assertKeepsNoPayloadMemory(t, Converter{RawBody: true}, payload)
 	})
 }
 

@@ -107,7 +107,7 @@ func (w *webhookSource) handleAudit(resp http.ResponseWriter, req *http.Request)
 		w.reject(resp, req, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q not supported: send application/json", req.Header.Get("Content-Type")))
 		return
 	}
-	body, err := io.ReadAll(req.Body)
+	body, err := readBody(req)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -120,7 +120,8 @@ func (w *webhookSource) handleAudit(resp http.ResponseWriter, req *http.Request)
 
 	ctx := w.obs.StartLogsOp(req.Context())
 	logs, lrs := w.r.newLogs(0)
-	counts, err := w.r.converter.AppendPayload(lrs, body, auditevent.Now())
+	counts, err := w.r.converter.AppendPayload(lrs, *body, auditevent.Now())
+	putBody(body)
 	if err != nil {
 		w.obs.EndLogsOp(ctx, dataFormat, 0, err)
 		w.reject(resp, req, http.StatusBadRequest, err.Error())

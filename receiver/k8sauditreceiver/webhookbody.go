@@ -15,6 +15,9 @@ import (
 // huge one should not pin its memory in the pool.
 const maxPooledBody = 4 << 20
 
+// maxUpfrontBody bounds what a request is given before its body arrives.
+const maxUpfrontBody = 1 << 20
+
 // bodyPool holds request-body buffers. A buffer can go back as soon as the
 // converter is done with it: every record owns copies of what it read.
 var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
@@ -36,8 +39,10 @@ func readBody(req *http.Request) (*[]byte, error) {
 	}
 	buf := bodyPool.Get().(*[]byte)
 	if int(n) >= cap(*buf) {
-		// One byte more than the body, so that EOF is seen without growing.
-		*buf = make([]byte, 0, n+1)
+		// One byte more than the body, so that EOF is seen without growing;
+		// but a client that announces a large body and sends nothing gets
+		// no more than maxUpfrontBody before its bytes arrive.
+		*buf = make([]byte, 0, min(n+1, maxUpfrontBody))
 	}
 	b := (*buf)[:0]
 	for {

@@ -47,8 +47,9 @@ func readBody(req *http.Request) (*[]byte, error) {
 	b := (*buf)[:0]
 	for {
 		if len(b) == cap(b) {
-			// Longer than announced (Content-Length rewritten by a
-			// decompressing middleware): grow as append does.
+			// Announced above maxUpfrontBody (net/http stops a body at
+			// its Content-Length, and confighttp's decompression sets
+			// it to -1): grow as append does, up to maxPooledBody.
 			b = append(b, 0)[:len(b)]
 		}
 		m, err := req.Body.Read(b[len(b):cap(b)])

@@ -25,7 +25,8 @@ func TestReadBody(t *testing.T) {
 		{"announced", `{"items":[]}`, 12},
 		{"announced large", long, int64(len(long))},
 		{"unknown length", `{"items":[]}`, -1},
-		// A decompressing middleware leaves the compressed length.
+		// net/http never gives a handler more than Content-Length; a
+		// reader that does must still be read whole.
 		{"longer than announced", long, 100},
 		{"above the pooled size", strings.Repeat("x", maxPooledBody+1), maxPooledBody + 1},
 	} {

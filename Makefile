@@ -62,8 +62,9 @@ test-reliability: $(BINARY)
 # each package's testdata/fuzz/. Budgets are execution counts, not durations:
 # go1.26's fuzz coordinator can fail a duration-bounded run with a spurious
 # "context deadline exceeded" (golang/go#75804, fixed in go1.27). On a clean
-# clone here they take 85 s, 16 s and 4 s (most of the first minimizing the new
-# inputs it finds); FUZZTIME=30s (or 1000x) overrides them all.
+# clone here they take 85–230 s, 16–90 s and 4–10 s, depending on the host
+# (most of the first minimizing the new inputs it finds); FUZZTIME=30s (or
+# 1000x) overrides them all.
 FUZZTIME ?=
 FUZZ_TARGETS := internal/auditevent:FuzzAppendEvent:300000x internal/auditevent:FuzzAppendPayload:300000x \
 	receiver/k8sauditreceiver:FuzzWebhookHandler:8000x

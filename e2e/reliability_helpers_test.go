@@ -277,3 +277,17 @@ func (k *keyCounter) duplicateRanges() string {
 	}
 	return strings.Join(out, " ")
 }
+
+// duplicated gives the keys that arrived more than once.
+func (k *keyCounter) duplicated() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []string
+	for key, n := range k.counts {
+		if n > 1 {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

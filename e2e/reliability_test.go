@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +99,10 @@ const persistentQueue = `      enabled: true
 // TestReliabilityCrashRestart kills the collector with SIGKILL several times
 // while kube-apiserver's log backend writes and rotates (1 MB files, with and
 // without gzip) at a high rate; every (auditID, stage) must arrive at least
-// once, and a graceful restart afterwards must add nothing.
+// once, a kill may repeat only what was past the checkpoint it left (read
+// from file_storage after each kill), and a graceful restart afterwards must
+// add nothing. How many duplicates that is depends on how far the collector
+// lags the writer, so on the host: the test logs it and does not bound it.
 func TestReliabilityCrashRestart(t *testing.T) {
 	binary := reliabilityBinary(t)
 	for _, compress := range []bool{false, true} {
@@ -145,15 +149,18 @@ func TestReliabilityCrashRestart(t *testing.T) {
 			}()
 
 			collector := start()
-			var dupAfterKill []int
+			type killPoint struct {
+				written    int             // events written when the collector was dead
+				checkpoint savedCheckpoint // what it had saved by then
+			}
+			var killPoints []killPoint
 			for i := 0; i < kills; i++ {
 				// Kill at different points of the stream: mid-file, mid-rotation,
 				// each a few polls after the previous restart.
 				time.Sleep(time.Duration(3000+700*i) * time.Millisecond)
-				_, before, _ := sink.tally(nil)
 				collector.kill(t)
+				killPoints = append(killPoints, killPoint{int(writer.written.Load()), readCheckpoint(t, storageDir)})
 				collector = start()
-				dupAfterKill = append(dupAfterKill, before)
 			}
 			res := <-written
 			require.NoError(t, res.err)
@@ -175,17 +182,52 @@ func TestReliabilityCrashRestart(t *testing.T) {
 				t.Logf("requests that arrived more than once: %s", sink.duplicateRanges())
 			}
 			assert.Equal(t, len(res.keys), arrived, "every (auditID, stage) arrives at least once")
-			// The bound: fileconsumer saves the checkpoint at the end of each
-			// poll, so a kill re-reads what the poll in progress had read. A
-			// poll reads all that was written since the previous one, more
-			// after a restart (the backlog) and more slowly from gzip'd
-			// backups; at this write rate (a 1 MB rotation every 70 ms) that
-			// is measured at about 1% of the stream plain and 10-15% gzip'd.
-			maxShare := 0.05
-			if compress {
-				maxShare = 0.30
+
+			// A kill re-reads what the receiver had read past its checkpoint
+			// and nothing before it. fileconsumer saves the checkpoint once
+			// per poll, so that is the poll in progress: longer after a
+			// restart (the backlog) or on a host too slow for the writer, and
+			// whether it was exported already or still in the persistent
+			// queue. The queue adds the batches its consumers were sending:
+			// at most num_consumers batches of fileconsumer's 100 lines.
+			logs := readLogs(t, dir)
+			final := readCheckpoint(t, storageDir).covered(t, dir, logs)
+			missing := 0
+			for _, key := range res.keys {
+				if !final[key] {
+					missing++
+				}
 			}
-			assert.LessOrEqual(t, float64(duplicates), maxShare*float64(len(res.keys)), "duplicates bounded by the polls in progress at the kills")
+			require.Zero(t, missing, "after a graceful stop the checkpoint covers every event written (this checks the reading of checkpoints too)")
+			expected := map[string]bool{}
+			var exposedPerKill []string
+			for _, kp := range killPoints {
+				covered := kp.checkpoint.covered(t, dir, logs)
+				exposed := 0
+				for _, key := range res.keys[:kp.written] {
+					if !covered[key] {
+						expected[key] = true
+						exposed++
+					}
+				}
+				exposedPerKill = append(exposedPerKill, fmt.Sprint(exposed))
+			}
+			duplicated := sink.duplicated()
+			var unexplained []string
+			for _, key := range duplicated {
+				if !expected[key] {
+					unexplained = append(unexplained, key)
+				}
+			}
+			t.Logf("events written but past the checkpoint at each kill: %s; duplicated: %d, of which %d not past a checkpoint",
+				strings.Join(exposedPerKill, ", "), len(duplicated), len(unexplained))
+			inFlight := 0
+			if queueConfig() == persistentQueue {
+				inFlight = kills * 4 * 100
+			}
+			assert.LessOrEqual(t, len(unexplained), inFlight,
+				"a kill re-reads only what is past the checkpoint, and the persistent queue its batches in flight; first few: %v",
+				unexplained[:min(len(unexplained), 5)])
 			assert.Equal(t, duplicates, duplicatesAfterGraceful, "a graceful restart adds no duplicates")
 			assert.Equal(t, total, totalAfterGraceful, "a graceful restart adds no records")
 		})

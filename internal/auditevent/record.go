@@ -94,6 +94,89 @@ func setAttributes(ev *Event, attrs pcommon.Map) {
 	putStr(attrs, AttrAuthzReason, ev.AuthzReason)
 }
 
+// EventOfRecord reads back the fields SetRecord wrote into a record's
+// attributes and timestamp, for an event whose body is its raw text: it
+// spares a reader of such records scanning the text again. Body,
+// Annotations and SourceIPs are left empty, RequestURI and RequestReceived
+// unset. ok is false unless the record carries the attributes every event
+// yields (k8s.audit.id, .stage and .level), as one that did not come from
+// SetRecord may not; the event's slices then belong to the attributes.
+func EventOfRecord(lr plog.LogRecord) (ev Event, ok bool) {
+	ev = Event{Body: emptyMap, SourceIPs: emptySlice, Annotations: emptyMap,
+		User: UserInfo{Groups: emptySlice}, ImpersonatedUser: UserInfo{Groups: emptySlice}}
+	for k, v := range lr.Attributes().All() {
+		if v.Type() == pcommon.ValueTypeSlice {
+			switch k {
+			case AttrUserGroup:
+				ev.User.Groups = v.Slice()
+			case AttrImpersonatedUserGroups:
+				ev.ImpersonatedUser.Groups = v.Slice()
+			}
+			continue
+		}
+		if k == AttrHTTPStatusCode {
+			if v.Type() == pcommon.ValueTypeInt {
+				ev.ResponseCode = v.Int()
+			}
+			continue
+		}
+		if v.Type() != pcommon.ValueTypeStr {
+			continue
+		}
+		if f := eventStrField(&ev, k); f != nil {
+			*f = v.Str()
+		}
+	}
+	if ts := lr.Timestamp(); ts != 0 {
+		ev.StageTime = ts.AsTime()
+	}
+	return ev, ev.AuditID != "" && ev.Stage != "" && ev.Level != ""
+}
+
+// eventStrField is the string field of ev that setAttributes writes to the
+// attribute key, or nil.
+func eventStrField(ev *Event, key string) *string {
+	switch key {
+	case AttrAuditID:
+		return &ev.AuditID
+	case AttrStage:
+		return &ev.Stage
+	case AttrLevel:
+		return &ev.Level
+	case AttrVerb:
+		return &ev.Verb
+	case AttrUserName:
+		return &ev.User.Username
+	case AttrUserID:
+		return &ev.User.UID
+	case AttrImpersonatedUserName:
+		return &ev.ImpersonatedUser.Username
+	case AttrUserAgent:
+		return &ev.UserAgent
+	case AttrResponseReason:
+		return &ev.ResponseReason
+	case AttrNamespace:
+		return &ev.ObjectRef.Namespace
+	case AttrResource:
+		return &ev.ObjectRef.Resource
+	case AttrSubresource:
+		return &ev.ObjectRef.Subresource
+	case AttrObjectName:
+		return &ev.ObjectRef.Name
+	case AttrObjectUID:
+		return &ev.ObjectRef.UID
+	case AttrAPIGroup:
+		return &ev.ObjectRef.APIGroup
+	case AttrAPIVersion:
+		return &ev.ObjectRef.APIVersion
+	case AttrAuthzDecision:
+		return &ev.AuthzDecision
+	case AttrAuthzReason:
+		return &ev.AuthzReason
+	}
+	return nil
+}
+
 // SetBadInputRecord fills lr for an input that is not a valid audit event:
 // the body keeps the raw text (bounded, valid UTF-8), and attributes say what
 // was wrong.

@@ -38,6 +38,12 @@ func benchProcess(b *testing.B, cfg *Config, rawBody bool, prepare func(plog.Log
 	for _, name := range benchInputs {
 		paths = append(paths, example(name))
 	}
+	benchProcessInputs(b, cfg, rawBody, paths, prepare)
+}
+
+// benchProcessInputs is benchProcess over other inputs (paths or event
+// texts, as logsFrom takes them).
+func benchProcessInputs(b *testing.B, cfg *Config, rawBody bool, paths []string, prepare func(plog.Logs, int)) {
 	in := logsFrom(b, rawBody, paths...)
 	p := newTestProcessor(b, cfg)
 	perBatch := in.LogRecordCount()
@@ -89,6 +95,17 @@ func BenchmarkRedactDefaultRawBody(b *testing.B) {
 	cfg := noFeatures()
 	cfg.Redaction = createDefaultConfig().(*Config).Redaction
 	benchProcess(b, cfg, true, nil)
+}
+
+// BenchmarkDefaultsRawMetadata is the default configuration over raw
+// Metadata-level events, the bulk of a real log: the raw fast path.
+func BenchmarkDefaultsRawMetadata(b *testing.B) {
+	requestReceived := strings.NewReplacer(`"stage":"ResponseComplete"`, `"stage":"RequestReceived"`,
+		`"responseStatus":{"metadata":{},"code":200},`, ``).Replace(plainMetadataEvent)
+	forbidden := strings.NewReplacer(`"allow"`, `"forbid"`, `"code":200`, `"code":403`).Replace(plainMetadataEvent)
+	controller := strings.Replace(plainMetadataEvent, `"username":"alice"`, `"username":"system:serviceaccount:kube-system:deployment-controller"`, 1)
+	benchProcessInputs(b, createDefaultConfig().(*Config), true,
+		[]string{requestReceived, plainMetadataEvent, forbidden, controller}, nil)
 }
 
 func BenchmarkRedactPseudonymize(b *testing.B) {

@@ -124,7 +124,7 @@ func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 	case body.Type() == pcommon.ValueTypeMap:
 		ev = auditevent.FromPartialMap(body.Map(), "")
 	case raw:
-		if ev, fast = p.scanRaw(body.Str()); fast {
+		if ev, fast = p.scanRaw(lr); fast {
 			break
 		}
 		// body_format: raw. Work on a parsed copy, written back if changed.

@@ -11,8 +11,15 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 )
+
+// plainMetadataEvent is a Metadata-level event as kube-apiserver logs most
+// of them: what the raw fast path exists for.
+const plainMetadataEvent = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods?watch=1","verb":"watch","user":{"username":"alice","groups":["dev","system:authenticated"]},"sourceIPs":["10.0.0.7"],"userAgent":"kubectl/v1.37.2","objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-11-22T13:28:46.768432Z","stageTimestamp":"2026-11-22T13:28:46.771358Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed by RoleBinding \"dev\""}}`
 
 // The raw fast path must give exactly what parsing the body gives, for
 // every configuration and input, and must be taken for the plain events
@@ -21,7 +28,7 @@ func TestRawFastPathMatchesParsing(t *testing.T) {
 	examples, err := filepath.Glob(filepath.Join(examplesDir, "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, examples)
-	plain := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods?watch=1","verb":"watch","user":{"username":"alice","groups":["dev","system:authenticated"]},"sourceIPs":["10.0.0.7"],"userAgent":"kubectl/v1.37.2","objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-11-22T13:28:46.768432Z","stageTimestamp":"2026-11-22T13:28:46.771358Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed by RoleBinding \"dev\""}}`
+	plain := plainMetadataEvent
 	crafted := map[string]string{
 		"plain":                     plain,
 		"forbid":                    strings.Replace(strings.Replace(plain, `"allow"`, `"forbid"`, 1), `"code":200`, `"code":403`, 1),
@@ -60,8 +67,19 @@ func TestRawFastPathMatchesParsing(t *testing.T) {
 		check := func(name string, in string) {
 			t.Run(cfgName+"/"+name, func(t *testing.T) {
 				ld := logsFrom(t, true, in)
-				if _, ok := fast.scanRaw(records(ld)[0].Body().Str()); ok {
+				if _, ok := fast.scanRaw(records(ld)[0]); ok {
 					fastTaken++
+				}
+				want := process(t, slow, cloneLogs(ld))
+				got := process(t, fast, ld)
+				require.NoError(t, plogtest.CompareLogs(want, got))
+			})
+			// A record that did not come from the receiver: the text only.
+			t.Run(cfgName+"/"+name+"/foreign", func(t *testing.T) {
+				ld := logsFrom(t, true, in)
+				for _, lr := range records(ld) {
+					lr.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return k != auditevent.AttrAuditID })
+					lr.SetTimestamp(0)
 				}
 				want := process(t, slow, cloneLogs(ld))
 				got := process(t, fast, ld)
@@ -87,15 +105,44 @@ func TestRawFastPathMatchesParsing(t *testing.T) {
 		"escaped name": false, "Secret named in a reason": false, "not valid: no stage time": false,
 		"object with a secret kind": false,
 	} {
-		_, ok := p.scanRaw(crafted[name])
+		_, ok := p.scanRaw(foreignRecord(crafted[name]))
 		assert.Equal(t, want, ok, name)
+		if name != "not valid: no stage time" {
+			_, ok = p.scanRaw(records(logsFrom(t, true, crafted[name]))[0])
+			assert.Equal(t, want, ok, name+", from the receiver")
+		}
 	}
+}
+
+// foreignRecord is a record of text that the receiver did not make: its
+// body and k8s.audit.id only.
+func foreignRecord(text string) plog.LogRecord {
+	lr := plog.NewLogRecord()
+	lr.Body().SetStr(text)
+	lr.Attributes().PutStr(auditevent.AttrAuditID, "a1")
+	return lr
 }
 
 func cloneLogs(ld plog.Logs) plog.Logs {
 	out := plog.NewLogs()
 	ld.CopyTo(out)
 	return out
+}
+
+func TestHasObjectMember(t *testing.T) {
+	for _, in := range []string{
+		``, `Object"`, `"requestObject"`, `{"responseObject":{}}`, `"kind":"SomeObject","requestObject":1`,
+		`"requestObject`, `requestObject"`, `"xresponseObject"`, `"response Object"`, plainMetadataEvent,
+	} {
+		want := strings.Contains(in, `"requestObject"`) || strings.Contains(in, `"responseObject"`)
+		assert.Equal(t, want, hasObjectMember(in), in)
+	}
+}
+
+func TestHasEyJ(t *testing.T) {
+	for _, in := range []string{``, `J`, `yJ`, `eyJ`, `xeyJ`, `eJ yJ ey J`, `JJeyJ`, `eyj`, `EYJ`} {
+		assert.Equal(t, strings.Contains(in, "eyJ"), hasEyJ(in), in)
+	}
 }
 
 func TestMayEscapeALetter(t *testing.T) {

@@ -91,10 +91,14 @@ const noQueue = `      enabled: false`
 // persistentQueue keeps what the exporter has not sent yet in file_storage:
 // the file source moves on as soon as a batch is queued on disk, and the
 // queue outlives a crash or restart.
-const persistentQueue = `      enabled: true
+var persistentQueue = fmt.Sprintf(`      enabled: true
       storage: file_storage
       queue_size: 100000
-      num_consumers: 4`
+      num_consumers: %d`, queueConsumers)
+
+// queueConsumers are the persistent queue's consumers: a kill can leave
+// this many batches sent but not yet removed from the queue.
+const queueConsumers = 4
 
 // TestReliabilityCrashRestart kills the collector with SIGKILL several times
 // while kube-apiserver's log backend writes and rotates (1 MB files, with and
@@ -223,7 +227,7 @@ func TestReliabilityCrashRestart(t *testing.T) {
 				strings.Join(exposedPerKill, ", "), len(duplicated), len(unexplained))
 			inFlight := 0
 			if queueConfig() == persistentQueue {
-				inFlight = kills * 4 * 100
+				inFlight = kills * queueConsumers * 100
 			}
 			assert.LessOrEqual(t, len(unexplained), inFlight,
 				"a kill re-reads only what is past the checkpoint, and the persistent queue its batches in flight; first few: %v",

@@ -23,7 +23,7 @@ import (
 // general path. ok says the event was read.
 func (p *auditProcessor) scanRaw(lr plog.LogRecord) (ev auditevent.Event, ok bool) {
 	text := lr.Body().Str()
-	if p.noRawFastPath || p.policy != nil || !p.redactor.textIsClean(text) || hasObjectMember(text) {
+	if p.noRawFastPath || p.policy != nil || hasObjectMember(text) || !p.redactor.textIsClean(text) {
 		return ev, false
 	}
 	if ev, ok = auditevent.EventOfRecord(lr); !ok {

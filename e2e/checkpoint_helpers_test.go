@@ -23,8 +23,8 @@ import (
 // file_storage when the collector died: the read position of each file.
 type savedCheckpoint []checkpointFile
 
-// checkpointFile is the part of fileconsumer's reader metadata (its JSON
-// checkpoint encoding) that says how far a file was read.
+// checkpointFile is the part of fileconsumer's reader metadata (in its
+// protobuf or JSON checkpoint) that says how far a file was read.
 type checkpointFile struct {
 	Fingerprint struct {
 		FirstBytes []byte `json:"first_bytes"`

@@ -4,6 +4,7 @@
 package auditevent
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"testing"
@@ -106,5 +107,31 @@ func BenchmarkStdlibDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkStageTimesOfText is what the processor and the connector each
+// spend per raw event on its times, against the strict decoder it spares.
+func BenchmarkStageTimesOfText(b *testing.B) {
+	for _, in := range benchInputs {
+		var compact bytes.Buffer // as the log backend writes it
+		if err := json.Compact(&compact, readBench(b, in.path)); err != nil {
+			b.Fatal(err)
+		}
+		text := compact.String()
+		for _, read := range []struct {
+			name string
+			fn   func(string) StageTimes
+		}{{"quick", StageTimesOfText}, {"strict", strictStageTimesOfText}} {
+			b.Run(in.name+"/"+read.name, func(b *testing.B) {
+				b.SetBytes(int64(len(text)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if read.fn(text).RequestReceived.IsZero() {
+						b.Fatal("no requestReceivedTimestamp")
+					}
+				}
+			})
+		}
 	}
 }

@@ -19,9 +19,13 @@ import (
 // read from its text, from its map and by FromPartialMap are the same.
 func stageTimesAgree(t testing.TB, raw []byte) {
 	t.Helper()
+	quick := StageTimesOfText(string(raw)) // whatever the text, it must not panic
 	body := pcommon.NewValueEmpty()
 	if ParseJSON(raw, body) != nil || body.Type() != pcommon.ValueTypeMap {
 		return
+	}
+	if strict := strictStageTimesOfText(string(raw)); quick != strict {
+		t.Fatalf("StageTimesOfText = %+v, the strict decoder reads %+v", quick, strict)
 	}
 	ev := FromPartialMap(body.Map(), "")
 	want := StageTimes{Stage: ev.Stage, StageTime: ev.StageTime, RequestReceived: ev.RequestReceived}
@@ -41,6 +45,9 @@ func TestStageTimes(t *testing.T) {
 		require.NoError(t, err)
 		for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
 			stageTimesAgree(t, line)
+			// Real events take the quick reader; the strict one is for oddities.
+			_, quick := quickTimeFields(string(line))
+			assert.True(t, quick, "%s read by the strict decoder", in)
 		}
 	}
 	for name, in := range map[string]string{
@@ -55,6 +62,10 @@ func TestStageTimes(t *testing.T) {
 		"not an object":      `["stage"]`,
 		"unparseable time":   `{"stageTimestamp":"yesterday","timestamp":"2019-01-01T00:00:01Z"}`,
 		"escaped meta names": `{"metadata":{"cre\u0061tionTimestamp":"2019-01-01T00:00:00Z"}}`,
+		"invalid UTF-8 read": "{\"stage\":\"\xffPanic\"}",
+		"lone surrogate":     `{"stage":"\ud800\u0050anic","metadata":{"creationTimestamp":"\udfff"}}`,
+		"escaped time":       `{"stageTimestamp":"2026-11-22T13:28:46.771358\u005a"}`,
+		"metadata twice":     `{"metadata":{"creationTimestamp":"2019-01-01T00:00:00Z"},"metadata":{"name":"x"}}`,
 	} {
 		t.Run(name, func(t *testing.T) { stageTimesAgree(t, []byte(in)) })
 	}

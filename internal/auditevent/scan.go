@@ -21,9 +21,7 @@ import (
 func scanEvent(raw []byte, text, defaultAPIVersion string) (Event, error) {
 	pd := getDecoder(raw)
 	s := scanner{dec: pd.dec, text: text}
-	ev := Event{Body: emptyMap, owned: true, SourceIPs: emptySlice, Annotations: emptyMap,
-		User: UserInfo{Groups: emptySlice}, ImpersonatedUser: UserInfo{Groups: emptySlice}}
-	var f scannedFields
+	ev, f := newScannedEvent()
 	err := s.event(&ev, &f)
 	if err == nil {
 		err = expectEOF(s.dec)
@@ -37,13 +35,27 @@ func scanEvent(raw []byte, text, defaultAPIVersion string) (Event, error) {
 		// an escaped member name, which may spell one of the fields.
 		return scanGeneral(raw, defaultAPIVersion)
 	}
+	err = f.finish(&ev, defaultAPIVersion)
+	return ev, err
+}
+
+// newScannedEvent is the Event a scan fills, with the fields it reads
+// beyond it.
+func newScannedEvent() (Event, scannedFields) {
+	return Event{Body: emptyMap, owned: true, SourceIPs: emptySlice, Annotations: emptyMap,
+		User: UserInfo{Groups: emptySlice}, ImpersonatedUser: UserInfo{Groups: emptySlice}}, scannedFields{}
+}
+
+// finish completes a scanned event from the fields read beyond it, and
+// validates it.
+func (f *scannedFields) finish(ev *Event, defaultAPIVersion string) error {
 	ev.APIVersion = defaultAPIVersion
 	if f.apiVersion.present && !f.apiVersion.notStr && f.apiVersion.str != "" {
 		ev.APIVersion = f.apiVersion.str
 	}
 	t := f.times()
 	ev.StageTime, ev.RequestReceived = t.StageTime, t.RequestReceived
-	return ev, ev.validateFields(f.kind, f.apiVersion, f.stageTimestamp)
+	return ev.validateFields(f.kind, f.apiVersion, f.stageTimestamp)
 }
 
 func scanGeneral(raw []byte, defaultAPIVersion string) (Event, error) {

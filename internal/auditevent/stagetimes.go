@@ -67,8 +67,9 @@ func (f *timeFields) read(k string, v pcommon.Value) {
 // StageTimesOfText reads StageTimes from an event's JSON text (a
 // body_format: raw body). Every other member, the request and response
 // objects above all, is skipped without being built. Text that is not an
-// object gives nothing; text that is not valid JSON (never the receiver's)
-// gives what could be read before the fault.
+// object gives nothing. Text that is not valid JSON (never the receiver's
+// body: it makes a bad-input record) gives what gjson reads of it, which
+// may include members past the fault.
 //
 // gjson skips values about twice as fast as a tokenizer that checks them,
 // which matters because the processor and the connector each read every

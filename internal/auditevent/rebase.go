@@ -22,7 +22,7 @@ type rebaser struct {
 }
 
 func (r *rebaser) str(s string) string {
-	if s == "" {
+	if s == "" || len(s) > len(r.to) {
 		return s
 	}
 	// Only addresses are compared; no memory is read through them.

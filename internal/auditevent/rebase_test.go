@@ -75,6 +75,8 @@ func TestRebaserMovesEveryStringField(t *testing.T) {
 	for path, p := range slices {
 		assert.True(t, within(p.At(0).Str(), r.to), "%s not moved onto the item's text", path)
 	}
+	long := from[off : off+len(r.to)+1] // longer than the item: left alone, no panic
+	assert.True(t, within(r.str(long), from))
 	assert.Equal(t, outside, r.str(outside))
 	assert.True(t, within(r.str(outside), from))
 }

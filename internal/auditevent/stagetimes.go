@@ -77,18 +77,15 @@ func (f *timeFields) read(k string, v pcommon.Value) {
 // which gjson would keep as it is, is left to the strict decoder, so both
 // give the same for any valid text (FuzzAppendEvent compares them).
 func StageTimesOfText(text string) StageTimes {
-	if f, ok := quickTimeFields(text); ok {
-		return f.times()
+	if !utf8.ValidString(text) {
+		return strictStageTimesOfText(text)
 	}
-	return strictStageTimesOfText(text)
+	f := quickTimeFields(text)
+	return f.times()
 }
 
-// quickTimeFields reads timeFields with gjson; ok is false for invalid
-// UTF-8, which the strict decoder must read instead.
-func quickTimeFields(text string) (f timeFields, ok bool) {
-	if !utf8.ValidString(text) {
-		return f, false
-	}
+// quickTimeFields reads timeFields with gjson from valid UTF-8.
+func quickTimeFields(text string) (f timeFields) {
 	gjson.Parse(text).ForEach(func(key, v gjson.Result) bool {
 		var dst *string
 		switch key.Str {
@@ -113,7 +110,7 @@ func quickTimeFields(text string) (f timeFields, ok bool) {
 		*dst = quickStr(v)
 		return true
 	})
-	return f, true
+	return f
 }
 
 func quickCreationTimestamp(metadata gjson.Result, dst *string) {

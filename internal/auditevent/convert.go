@@ -42,8 +42,27 @@ func (c Counts) Records() int { return c.Events + c.Malformed + c.Oversized }
 // AppendEvent appends one record for one event's JSON (a log line). A bad
 // input still yields a record that keeps the raw text and says what is wrong.
 func (c *Converter) AppendEvent(lrs plog.LogRecordSlice, raw []byte, defaultAPIVersion string, observed pcommon.Timestamp) Counts {
+	return c.appendEvent(lrs, raw, eventText(raw), defaultAPIVersion, observed)
+}
+
+// AppendOwnedEvent is AppendEvent for a line the caller hands over: the
+// record's strings are sliced from raw itself instead of a copy of it, so
+// raw must never be written to again. fileconsumer gives each line a buffer
+// of its own (its decoder's output, which contrib's filelog input also
+// keeps as the entry's body), so the file source hands its lines over.
+func (c *Converter) AppendOwnedEvent(lrs plog.LogRecordSlice, raw []byte, observed pcommon.Timestamp) Counts {
+	var text string
+	if len(raw) > 0 && utf8.Valid(raw) {
+		text = unsafe.String(unsafe.SliceData(raw), len(raw))
+	}
+	return c.appendEvent(lrs, raw, text, "", observed)
+}
+
+// appendEvent appends raw's record; text is raw as a string, or "" when raw
+// is not valid UTF-8.
+func (c *Converter) appendEvent(lrs plog.LogRecordSlice, raw []byte, text, defaultAPIVersion string, observed pcommon.Timestamp) Counts {
 	lr := lrs.AppendEmpty()
-	if err := c.setEvent(lr, raw, defaultAPIVersion, observed); err != nil {
+	if err := c.setEvent(lr, raw, text, defaultAPIVersion, observed); err != nil {
 		lr.Attributes().Clear()
 		SetBadInputRecord(lr, raw, ErrorTypeMalformed, err, observed)
 		return Counts{Malformed: 1}
@@ -71,12 +90,12 @@ func (c *Converter) AppendTruncated(lrs plog.LogRecordSlice, prefix []byte, limi
 	return Counts{Oversized: 1}
 }
 
-func (c *Converter) setEvent(lr plog.LogRecord, raw []byte, defaultAPIVersion string, observed pcommon.Timestamp) error {
+func (c *Converter) setEvent(lr plog.LogRecord, raw []byte, text, defaultAPIVersion string, observed pcommon.Timestamp) error {
 	if c.RawBody {
-		return c.setRawEvent(lr, raw, defaultAPIVersion, observed)
+		return c.setRawEvent(lr, raw, text, defaultAPIVersion, observed)
 	}
 	body := lr.Body()
-	if err := parseJSON(raw, eventText(raw), body); err != nil {
+	if err := parseJSON(raw, text, body); err != nil {
 		return err
 	}
 	if body.Type() != pcommon.ValueTypeMap {
@@ -93,8 +112,7 @@ func (c *Converter) setEvent(lr plog.LogRecord, raw []byte, defaultAPIVersion st
 // setRawEvent is setEvent for body_format: raw. The body is the event's
 // whole text (made valid UTF-8), and the fields are read from it without
 // building a map.
-func (c *Converter) setRawEvent(lr plog.LogRecord, raw []byte, defaultAPIVersion string, observed pcommon.Timestamp) error {
-	text := eventText(raw)
+func (c *Converter) setRawEvent(lr plog.LogRecord, raw []byte, text, defaultAPIVersion string, observed pcommon.Timestamp) error {
 	ev, err := scanEvent(raw, text, defaultAPIVersion)
 	if err != nil {
 		return err

@@ -323,3 +323,48 @@ func assertKeepsNoPayloadMemory(t *testing.T, c Converter, payload []byte) bool 
 	require.NoError(t, plogtest.CompareLogs(want, got))
 	return true
 }
+
+// ownedMatchesCopied fails t unless AppendOwnedEvent, which slices the
+// record's strings from the line itself, gives what AppendEvent gives from
+// its copy, in both body formats.
+func ownedMatchesCopied(t testing.TB, raw []byte) {
+	t.Helper()
+	for _, c := range []Converter{{}, {RawBody: true}} {
+		want := plog.NewLogs()
+		wantCounts := c.AppendEvent(want.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords(), raw, "", testObserved)
+		got := plog.NewLogs()
+		gotCounts := c.AppendOwnedEvent(got.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords(), bytes.Clone(raw), testObserved)
+		if wantCounts != gotCounts {
+			t.Fatalf("raw body %v: counts %+v, owned %+v", c.RawBody, wantCounts, gotCounts)
+		}
+		if err := plogtest.CompareLogs(want, got); err != nil {
+			t.Fatalf("raw body %v: owned record differs: %v", c.RawBody, err)
+		}
+	}
+}
+
+func TestAppendOwnedEventMatchesAppendEvent(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/mapping/*.json*")
+	require.NoError(t, err)
+	require.NotEmpty(t, inputs)
+	for _, path := range inputs {
+		raw, err := os.ReadFile(path)
+		require.NoError(t, err)
+		if filepath.Ext(path) == ".json" {
+			ownedMatchesCopied(t, raw)
+			continue
+		}
+		for line := range bytes.SplitSeq(raw, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) > 0 {
+				ownedMatchesCopied(t, line)
+			}
+		}
+	}
+	for _, in := range []string{
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","user":{"username":"b` + "\xff" + `ad"},"stageTimestamp":"2026-11-22T13:29:04.340200Z"}`,
+		`{"kind":"Event","auditID":`,
+		"",
+	} {
+		ownedMatchesCopied(t, []byte(in))
+	}
+}

@@ -45,6 +45,8 @@ func FuzzAppendEvent(f *testing.F) {
 
 		// body_format: raw reads the same event from the text alone.
 		rawMatchesStructured(t, raw)
+		// A line handed over gives the same records as a copied one.
+		ownedMatchesCopied(t, raw)
 		// And the span connector reads the same stage and times from both.
 		stageTimesAgree(t, raw)
 	})

@@ -119,7 +119,7 @@ func (s *fileSource) emit(ctx context.Context, tokens [][]byte, attrs map[string
 		if len(token) >= s.maxEventSize {
 			counts.Add(s.r.converter.AppendTruncated(lrs, token, s.maxEventSize, observed))
 		} else {
-			counts.Add(s.r.converter.AppendEvent(lrs, token, "", observed))
+			counts.Add(s.r.converter.AppendOwnedEvent(lrs, token, observed))
 		}
 		if fileName != "" {
 			lrs.At(lrs.Len()-1).Attributes().PutStr(auditevent.AttrLogFileName, fileName)

@@ -6,6 +6,7 @@ package k8sauditreceiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,4 +278,52 @@ func (c *countingErrConsumer) Capabilities() consumer.Capabilities { return cons
 func (c *countingErrConsumer) ConsumeLogs(context.Context, plog.Logs) error {
 	c.calls.Add(1)
 	return c.err
+}
+
+// The file source hands each line's buffer to its record (no copy), which
+// is right only while fileconsumer gives every line a buffer of its own: if
+// it reused one, the records of earlier batches would change under the
+// pipeline. Many batches are read, and every record checked once all are in.
+func TestFileRecordsKeepTheirLines(t *testing.T) {
+	for _, format := range []string{BodyFormatRaw, BodyFormatStructured} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			log := newAPIServerLog(dir, false)
+			const total = 600 // fileconsumer batches 100 lines; below lumberjack's 1 MB
+			for i := 0; i < total; i++ {
+				log.write(t, testEvent(i, auditinternal.StageResponseComplete, 20*(i%5)))
+			}
+			require.NoError(t, log.writer.Close())
+			text, err := os.ReadFile(filepath.Join(dir, "audit.log"))
+			require.NoError(t, err)
+			lines := strings.Split(strings.TrimSuffix(string(text), "\n"), "\n")
+			require.Equal(t, total, len(lines), "lines in audit.log")
+
+			cfg := fileConfig(dir)
+			cfg.BodyFormat = format
+			sink := new(consumertest.LogsSink)
+			r := startReceiver(t, cfg, componenttest.NewNopHost(), sink, nil)
+			require.Eventually(t, func() bool { return sink.LogRecordCount() >= total }, 30*time.Second, 20*time.Millisecond)
+			require.NoError(t, r.Shutdown(context.Background()))
+			require.GreaterOrEqual(t, len(sink.AllLogs()), 6, "batches")
+
+			i := 0
+			for _, ld := range sink.AllLogs() {
+				forEachRecord(ld, func(lr plog.LogRecord) {
+					id, _ := lr.Attributes().Get(auditevent.AttrAuditID)
+					require.Equal(t, testAuditID(i), id.Str(), "record %d", i)
+					if format == BodyFormatRaw {
+						require.Equal(t, lines[i], lr.Body().Str(), "record %d", i)
+					} else {
+						bodyID, _ := lr.Body().Map().Get("auditID")
+						require.Equal(t, testAuditID(i), bodyID.Str(), "record %d", i)
+						uri, _ := lr.Body().Map().Get("requestURI")
+						require.Equal(t, fmt.Sprintf("/api/v1/namespaces/team-%d/configmaps/cm-%d", i%7, i), uri.Str(), "record %d", i)
+					}
+					i++
+				})
+			}
+			require.Equal(t, total, i)
+		})
+	}
 }

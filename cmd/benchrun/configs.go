@@ -100,6 +100,7 @@ processors:
           - set(log.attributes["k8s.audit.api_version"], log.body["objectRef"]["apiVersion"])
           - set(log.attributes["k8s.audit.authorization.decision"], log.body["annotations"]["authorization.k8s.io/decision"])
           - set(log.attributes["k8s.audit.authorization.reason"], log.body["annotations"]["authorization.k8s.io/reason"]) where log.body["annotations"]["authorization.k8s.io/reason"] != ""
+          - set(log.attributes["k8s.audit.request_received_time"], log.body["requestReceivedTimestamp"])
           - set(log.severity_number, SEVERITY_NUMBER_INFO)
           - set(log.severity_text, "INFO")
           - set(log.severity_number, SEVERITY_NUMBER_WARN) where log.attributes["http.response.status_code"] != nil and log.attributes["http.response.status_code"] >= 400

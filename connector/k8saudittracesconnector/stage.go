@@ -73,7 +73,10 @@ func readRecord(lr plog.LogRecord) (o observation, ok bool) {
 	}
 	o.key.traceID, o.key.spanID = auditevent.RequestIDs(id)
 
-	ev := bodyEvent(lr.Body())
+	ev, ok := attributeEvent(lr)
+	if !ok {
+		ev = bodyEvent(lr.Body())
+	}
 	name := ev.Stage
 	if name == "" {
 		name = strAttr(attrs, auditevent.AttrStage)
@@ -106,6 +109,23 @@ func rejectedEarly(s stage, attrs pcommon.Map) bool {
 	}
 	_, decided := attrs.Get(auditevent.AttrAuthzDecision)
 	return !decided
+}
+
+// attributeEvent reads the stage and its timestamps from what the receiver
+// set beside the body: the stage, the record's timestamp and
+// k8s.audit.request_received_time. ok is false unless all three are there
+// (a record of an older receiver, or an event without the request's time),
+// and the body is then read instead.
+func attributeEvent(lr plog.LogRecord) (t auditevent.StageTimes, ok bool) {
+	attrs := lr.Attributes()
+	if t.Stage = strAttr(attrs, auditevent.AttrStage); t.Stage == "" || lr.Timestamp() == 0 {
+		return t, false
+	}
+	if t.RequestReceived, ok = auditevent.ParseTime(strAttr(attrs, auditevent.AttrRequestReceivedTime)); !ok {
+		return t, false
+	}
+	t.StageTime = lr.Timestamp().AsTime()
+	return t, true
 }
 
 // bodyEvent reads the stage and its timestamps from the body: the event as

@@ -4,6 +4,7 @@
 package k8saudittracesconnector
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 )
@@ -48,4 +50,47 @@ func TestBodyEventOfTextMatchesParsedEvent(t *testing.T) {
 	got := bodyEvent(pcommon.NewValueStr(`{"stage":"ResponseStarted","stageTimestamp":"2026-11-22T13:30:00Z","responseObject":{"ki`))
 	assert.Equal(t, auditevent.StageResponseStarted, got.Stage)
 	assert.False(t, got.StageTime.IsZero())
+}
+
+// The receiver's records are read from their attributes, not their bodies:
+// for every mapping fixture, in both body formats, the attributes give what
+// the body gives, and a record without k8s.audit.request_received_time
+// falls back to the body.
+func TestAttributeEventMatchesBodyEvent(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "internal", "auditevent", "testdata", "mapping", "*.json*"))
+	require.NoError(t, err)
+	read := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		lines := [][]byte{b}
+		if filepath.Ext(f) == ".jsonl" {
+			lines = bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+		}
+		for _, line := range lines {
+			for _, conv := range []auditevent.Converter{{}, {RawBody: true}} {
+				lrs := plog.NewLogRecordSlice()
+				if conv.AppendEvent(lrs, line, "", 1).Events != 1 {
+					continue
+				}
+				lr := lrs.At(0)
+				fromBody := bodyEvent(lr.Body())
+				fromAttrs, ok := attributeEvent(lr)
+				if fromBody.RequestReceived.IsZero() {
+					assert.False(t, ok, "%s: no request time, yet read from attributes", f)
+					continue
+				}
+				require.True(t, ok, "%s", f)
+				read++
+				assert.Equal(t, fromBody.Stage, fromAttrs.Stage, f)
+				assert.True(t, fromBody.StageTime.Equal(fromAttrs.StageTime), "%s: stage time %v, from attributes %v", f, fromBody.StageTime, fromAttrs.StageTime)
+				assert.True(t, fromBody.RequestReceived.Equal(fromAttrs.RequestReceived), "%s: request time %v, from attributes %v", f, fromBody.RequestReceived, fromAttrs.RequestReceived)
+
+				lr.Attributes().Remove(auditevent.AttrRequestReceivedTime)
+				_, ok = attributeEvent(lr)
+				assert.False(t, ok, "%s: read from attributes without the request time", f)
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, read, 30)
 }

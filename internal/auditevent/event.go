@@ -61,6 +61,9 @@ type Event struct {
 	// metadata.creationTimestamp.
 	RequestReceived time.Time
 	StageTime       time.Time
+	// RequestReceivedText is the text RequestReceived was read from, as the
+	// event has it (k8s.audit.request_received_time).
+	RequestReceivedText string
 
 	// Annotations is the annotations map, or an empty map (always empty for
 	// an event scanned from raw text, which reads only the two below).
@@ -156,7 +159,7 @@ func readMap(body pcommon.Map, defaultAPIVersion string) Event {
 		}
 	}
 	t := times.times()
-	ev.StageTime, ev.RequestReceived = t.StageTime, t.RequestReceived
+	ev.StageTime, ev.RequestReceived, ev.RequestReceivedText = t.StageTime, t.RequestReceived, t.requestReceivedText
 	return ev
 }
 
@@ -298,17 +301,23 @@ func str(m pcommon.Map, key string) string {
 	return ""
 }
 
-func firstTime(candidates ...string) time.Time {
+func firstTime(candidates ...string) (time.Time, string) {
 	for _, s := range candidates {
-		if s == "" {
-			continue
-		}
-		// RFC3339Nano parses v1's microseconds and v1beta1's whole seconds.
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return t
+		if t, ok := ParseTime(s); ok {
+			return t, s
 		}
 	}
-	return time.Time{}
+	return time.Time{}, ""
+}
+
+// ParseTime reads an audit event's timestamp: RFC 3339, as v1's
+// microseconds and v1beta1's whole seconds both are.
+func ParseTime(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
 }
 
 func describe(v pcommon.Value) string {

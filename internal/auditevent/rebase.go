@@ -50,7 +50,7 @@ func (r *rebaser) event(ev *Event) {
 		&ev.User.Username, &ev.User.UID, &ev.ImpersonatedUser.Username, &ev.ImpersonatedUser.UID,
 		&ev.ObjectRef.Namespace, &ev.ObjectRef.Resource, &ev.ObjectRef.Subresource, &ev.ObjectRef.Name,
 		&ev.ObjectRef.UID, &ev.ObjectRef.APIGroup, &ev.ObjectRef.APIVersion,
-		&ev.ResponseReason, &ev.AuthzDecision, &ev.AuthzReason,
+		&ev.ResponseReason, &ev.AuthzDecision, &ev.AuthzReason, &ev.RequestReceivedText,
 	} {
 		*p = r.str(*p)
 	}

@@ -92,14 +92,16 @@ func setAttributes(ev *Event, attrs pcommon.Map) {
 
 	putStr(attrs, AttrAuthzDecision, ev.AuthzDecision)
 	putStr(attrs, AttrAuthzReason, ev.AuthzReason)
+	putStr(attrs, AttrRequestReceivedTime, ev.RequestReceivedText)
 }
 
 // EventOfRecord reads back the fields SetRecord wrote into a record's
 // attributes and timestamp, for an event whose body is its raw text: it
 // spares a reader of such records scanning the text again. Body,
-// Annotations and SourceIPs are left empty, RequestURI and RequestReceived
-// unset. ok is false unless the record carries the attributes every event
-// yields (k8s.audit.id, .stage and .level), as one that did not come from
+// Annotations and SourceIPs are left empty, RequestURI unset, and
+// RequestReceived zero when k8s.audit.request_received_time is absent. ok
+// is false unless the record carries the attributes every event yields
+// (k8s.audit.id, .stage and .level), as one that did not come from
 // SetRecord may not; the event's slices then belong to the attributes.
 func EventOfRecord(lr plog.LogRecord) (ev Event, ok bool) {
 	ev = Event{Body: emptyMap, SourceIPs: emptySlice, Annotations: emptyMap,
@@ -130,6 +132,7 @@ func EventOfRecord(lr plog.LogRecord) (ev Event, ok bool) {
 	if ts := lr.Timestamp(); ts != 0 {
 		ev.StageTime = ts.AsTime()
 	}
+	ev.RequestReceived, _ = ParseTime(ev.RequestReceivedText)
 	return ev, ev.AuditID != "" && ev.Stage != "" && ev.Level != ""
 }
 
@@ -173,6 +176,8 @@ func eventStrField(ev *Event, key string) *string {
 		return &ev.AuthzDecision
 	case AttrAuthzReason:
 		return &ev.AuthzReason
+	case AttrRequestReceivedTime:
+		return &ev.RequestReceivedText
 	}
 	return nil
 }

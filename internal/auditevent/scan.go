@@ -54,7 +54,7 @@ func (f *scannedFields) finish(ev *Event, defaultAPIVersion string) error {
 		ev.APIVersion = f.apiVersion.str
 	}
 	t := f.times()
-	ev.StageTime, ev.RequestReceived = t.StageTime, t.RequestReceived
+	ev.StageTime, ev.RequestReceived, ev.RequestReceivedText = t.StageTime, t.RequestReceived, t.requestReceivedText
 	return ev.validateFields(f.kind, f.apiVersion, f.stageTimestamp)
 }
 

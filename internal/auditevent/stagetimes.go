@@ -22,6 +22,8 @@ type StageTimes struct {
 	Stage           string
 	StageTime       time.Time
 	RequestReceived time.Time
+
+	requestReceivedText string // what RequestReceived was read from
 }
 
 // timeFields are the members StageTimes comes from.
@@ -30,11 +32,10 @@ type timeFields struct {
 }
 
 func (f *timeFields) times() StageTimes {
-	return StageTimes{
-		Stage:           f.stage,
-		StageTime:       firstTime(f.stageTimestamp, f.timestamp, f.creationTimestamp),
-		RequestReceived: firstTime(f.requestReceivedTimestamp, f.timestamp, f.creationTimestamp),
-	}
+	t := StageTimes{Stage: f.stage}
+	t.StageTime, _ = firstTime(f.stageTimestamp, f.timestamp, f.creationTimestamp)
+	t.RequestReceived, t.requestReceivedText = firstTime(f.requestReceivedTimestamp, f.timestamp, f.creationTimestamp)
+	return t
 }
 
 // StageTimesOfMap reads StageTimes from an event's map body, as

@@ -28,7 +28,7 @@ func stageTimesAgree(t testing.TB, raw []byte) {
 		t.Fatalf("StageTimesOfText = %+v, the strict decoder reads %+v", quick, strict)
 	}
 	ev := FromPartialMap(body.Map(), "")
-	want := StageTimes{Stage: ev.Stage, StageTime: ev.StageTime, RequestReceived: ev.RequestReceived}
+	want := StageTimes{Stage: ev.Stage, StageTime: ev.StageTime, RequestReceived: ev.RequestReceived, requestReceivedText: ev.RequestReceivedText}
 	if got := StageTimesOfMap(body.Map()); got != want {
 		t.Fatalf("StageTimesOfMap = %+v, FromPartialMap gives %+v", got, want)
 	}

@@ -16,11 +16,11 @@ import (
 // needs the map: no policy (which rewrites the body), no path rules or
 // pseudonyms, no request or response object (enrichment reads them,
 // redaction rewrites them), and none of the text redaction acts on. The
-// fields come from the attributes the receiver set from the same text, and
-// only the latency of a later stage reads the text again, for its
-// requestReceivedTimestamp. A record without the receiver's attributes is
-// scanned; anything else, and any event that is not valid, takes the
-// general path. ok says the event was read.
+// fields come from the attributes the receiver set from the same text;
+// only the latency of a later stage whose record lacks
+// k8s.audit.request_received_time reads the text again. A record without
+// the receiver's attributes is scanned; anything else, and any event that
+// is not valid, takes the general path. ok says the event was read.
 func (p *auditProcessor) scanRaw(lr plog.LogRecord) (ev auditevent.Event, ok bool) {
 	text := lr.Body().Str()
 	if p.noRawFastPath || p.policy != nil || hasObjectMember(text) || !p.redactor.textIsClean(text) {
@@ -30,7 +30,7 @@ func (p *auditProcessor) scanRaw(lr plog.LogRecord) (ev auditevent.Event, ok boo
 		ev, err := auditevent.ScanText(text)
 		return ev, err == nil
 	}
-	if p.enrich.Latency && ev.Stage != auditevent.StageRequestReceived {
+	if p.enrich.Latency && ev.Stage != auditevent.StageRequestReceived && ev.RequestReceived.IsZero() {
 		times := auditevent.StageTimesOfText(text)
 		ev.StageTime, ev.RequestReceived = times.StageTime, times.RequestReceived
 	}

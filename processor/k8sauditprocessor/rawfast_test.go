@@ -74,6 +74,17 @@ func TestRawFastPathMatchesParsing(t *testing.T) {
 				got := process(t, fast, ld)
 				require.NoError(t, plogtest.CompareLogs(want, got))
 			})
+			// A record of a receiver that did not carry the request's time
+			// (before k8s.audit.request_received_time): latency reads the text.
+			t.Run(cfgName+"/"+name+"/no request time attribute", func(t *testing.T) {
+				ld := logsFrom(t, true, in)
+				for _, lr := range records(ld) {
+					lr.Attributes().Remove(auditevent.AttrRequestReceivedTime)
+				}
+				want := process(t, slow, cloneLogs(ld))
+				got := process(t, fast, ld)
+				require.NoError(t, plogtest.CompareLogs(want, got))
+			})
 			// A record that did not come from the receiver: the text only.
 			t.Run(cfgName+"/"+name+"/foreign", func(t *testing.T) {
 				ld := logsFrom(t, true, in)

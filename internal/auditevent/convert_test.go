@@ -344,20 +344,9 @@ func ownedMatchesCopied(t testing.TB, raw []byte) {
 }
 
 func TestAppendOwnedEventMatchesAppendEvent(t *testing.T) {
-	inputs, err := filepath.Glob("testdata/mapping/*.json*")
-	require.NoError(t, err)
-	require.NotEmpty(t, inputs)
-	for _, path := range inputs {
-		raw, err := os.ReadFile(path)
-		require.NoError(t, err)
-		if filepath.Ext(path) == ".json" {
-			ownedMatchesCopied(t, raw)
-			continue
-		}
-		for line := range bytes.SplitSeq(raw, []byte("\n")) {
-			if len(bytes.TrimSpace(line)) > 0 {
-				ownedMatchesCopied(t, line)
-			}
+	for _, lines := range mappingInputs(t) {
+		for _, line := range lines {
+			ownedMatchesCopied(t, line)
 		}
 	}
 	for _, in := range []string{

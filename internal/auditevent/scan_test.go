@@ -81,9 +81,14 @@ func equalRaw(a, b map[string]any) bool {
 	return assert.ObjectsAreEqual(a, b)
 }
 
-func TestRawBodyMatchesStructured(t *testing.T) {
+// mappingInputs are the mapping fixtures' events by file: a .json file is
+// one event, a .jsonl file one per line.
+func mappingInputs(t *testing.T) map[string][][]byte {
+	t.Helper()
 	inputs, err := filepath.Glob("testdata/mapping/*.json*")
 	require.NoError(t, err)
+	require.NotEmpty(t, inputs)
+	events := map[string][][]byte{}
 	for _, in := range inputs {
 		raw, err := os.ReadFile(in)
 		require.NoError(t, err)
@@ -91,8 +96,15 @@ func TestRawBodyMatchesStructured(t *testing.T) {
 		if filepath.Ext(in) == ".jsonl" {
 			lines = bytes.Split(bytes.TrimSpace(raw), []byte("\n"))
 		}
+		events[filepath.Base(in)] = lines
+	}
+	return events
+}
+
+func TestRawBodyMatchesStructured(t *testing.T) {
+	for name, lines := range mappingInputs(t) {
 		for i, line := range lines {
-			t.Run(filepath.Base(in)+"/"+string(rune('0'+i)), func(t *testing.T) { rawMatchesStructured(t, line) })
+			t.Run(name+"/"+string(rune('0'+i)), func(t *testing.T) { rawMatchesStructured(t, line) })
 		}
 	}
 

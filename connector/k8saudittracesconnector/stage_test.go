@@ -54,8 +54,8 @@ func TestBodyEventOfTextMatchesParsedEvent(t *testing.T) {
 
 // The receiver's records are read from their attributes, not their bodies:
 // for every mapping fixture, in both body formats, the attributes give what
-// the body gives, and a record without k8s.audit.request_received_time
-// falls back to the body.
+// the body gives, and without k8s.audit.request_received_time they are
+// declined (readRecord then reads the body).
 func TestAttributeEventMatchesBodyEvent(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "internal", "auditevent", "testdata", "mapping", "*.json*"))
 	require.NoError(t, err)

@@ -4,7 +4,6 @@
 package k8saudittracesconnector // import "github.com/otelcol-k8saudit/otelcol-k8saudit/connector/k8saudittracesconnector"
 
 import (
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -29,15 +28,15 @@ type request struct {
 	seen  uint8 // stage bits
 	top   stage // the latest stage seen
 
-	// attrs are the records' attributes, the latest stage's winning. owned
-	// is false when attrs are a record's own (a request emitted at once),
-	// which must then be copied, not moved.
+	// attrs are the attributes of the record the request was made from,
+	// borrowed until own copies them into snap, which then holds the
+	// records' attributes, the latest stage's winning.
 	attrs pcommon.Map
+	snap  attrSnapshot
 	owned bool
 	// final, when set, are the attributes of the record that ended the
 	// request, borrowed for the emission that follows at once: they win
-	// over attrs, and are copied into the span without passing through
-	// attrs.
+	// over snap, and are copied into the span without passing through it.
 	final    pcommon.Map
 	hasFinal bool
 
@@ -58,76 +57,9 @@ func (r *request) own() {
 	if r.owned {
 		return
 	}
-	m := pcommon.NewMap()
-	copyDetached(r.attrs, m)
-	r.attrs = m
+	r.snap.merge(r.attrs, true)
+	r.attrs = pcommon.Map{}
 	r.owned = true
-}
-
-// copyDetached copies src into the empty dst with the strings in memory of
-// their own, one allocation for all: a receiver may slice them from the
-// event's whole text (the k8s_audit receiver does), which a pending request
-// would otherwise keep alive for its lifetime.
-func copyDetached(src, dst pcommon.Map) {
-	var b strings.Builder
-	b.Grow(stringBytes(src))
-	copyMap(src, dst, &b)
-}
-
-func stringBytes(m pcommon.Map) int {
-	n := 0
-	for _, v := range m.All() {
-		n += valueStringBytes(v)
-	}
-	return n
-}
-
-func valueStringBytes(v pcommon.Value) int {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return len(v.Str())
-	case pcommon.ValueTypeSlice:
-		n := 0
-		for _, e := range v.Slice().All() {
-			n += valueStringBytes(e)
-		}
-		return n
-	case pcommon.ValueTypeMap:
-		return stringBytes(v.Map())
-	}
-	return 0
-}
-
-// detached returns a copy of s in b's memory. b never grows past what it
-// was given, so the strings it returned stay valid.
-func detached(s string, b *strings.Builder) string {
-	start := b.Len()
-	b.WriteString(s)
-	return b.String()[start:]
-}
-
-func copyMap(src, dst pcommon.Map, b *strings.Builder) {
-	dst.EnsureCapacity(src.Len())
-	for k, v := range src.All() {
-		copyValue(v, dst.PutEmpty(k), b)
-	}
-}
-
-func copyValue(v, dst pcommon.Value, b *strings.Builder) {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		dst.SetStr(detached(v.Str(), b))
-	case pcommon.ValueTypeSlice:
-		src, out := v.Slice(), dst.SetEmptySlice()
-		out.EnsureCapacity(src.Len())
-		for _, e := range src.All() {
-			copyValue(e, out.AppendEmpty(), b)
-		}
-	case pcommon.ValueTypeMap:
-		copyMap(v.Map(), dst.SetEmptyMap(), b)
-	default:
-		v.CopyTo(dst)
-	}
 }
 
 // has reports whether the stage was already seen.
@@ -149,38 +81,20 @@ func (r *request) add(o *observation, attrs pcommon.Map) {
 		return
 	}
 	r.own()
-	var b strings.Builder
-	b.Grow(stringBytes(attrs))
-	for k, v := range attrs.All() {
-		if _, ok := r.attrs.Get(k); ok && !later {
-			continue
-		}
-		copyValue(v, r.attrs.PutEmpty(k), &b)
-	}
+	r.snap.merge(attrs, later)
 }
 
 // spanAttributes fills the span's empty attributes: the final record's,
-// then the other stages' where the final record has none. Owned attributes
-// are moved: the request is not used afterwards.
+// then the other stages' where the final record has none.
 func (r *request) spanAttributes(dst pcommon.Map) {
-	if !r.hasFinal {
-		if r.owned {
-			r.attrs.MoveTo(dst)
-		} else {
-			r.attrs.CopyTo(dst)
-		}
-		return
-	}
-	r.final.CopyTo(dst)
-	for k, v := range r.attrs.All() {
-		if _, ok := dst.Get(k); ok {
-			continue
-		}
-		if r.owned {
-			v.MoveTo(dst.PutEmpty(k))
-		} else {
-			v.CopyTo(dst.PutEmpty(k))
-		}
+	switch {
+	case r.hasFinal:
+		r.final.CopyTo(dst)
+		r.snap.writeTo(dst, true)
+	case r.owned:
+		r.snap.writeTo(dst, false)
+	default:
+		r.attrs.CopyTo(dst)
 	}
 }
 

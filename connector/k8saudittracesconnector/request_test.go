@@ -33,9 +33,10 @@ func TestOwnDetachesStrings(t *testing.T) {
 	r := request{attrs: attrs}
 	r.own()
 	r.add(&observation{stage: stageResponseComplete}, later)
-	id, _ := r.attrs.Get("k8s.audit.id")
-	group, _ := r.attrs.Get("k8s.audit.user.groups")
-	name, _ := r.attrs.Get("user.name")
+	pending := pendingAttrs(&r)
+	id, _ := pending.Get("k8s.audit.id")
+	group, _ := pending.Get("k8s.audit.user.groups")
+	name, _ := pending.Get("user.name")
 	for _, s := range []string{id.Str(), group.Slice().At(0).Str(), name.Str()} {
 		is.False(within(s), "%q still points into the event's text", s)
 	}
@@ -57,7 +58,7 @@ func TestFinalRecordWins(t *testing.T) {
 	r := newRequest(&observation{stage: stageRequestReceived}, first, nil, time.Time{})
 	r.own()
 	r.add(&observation{stage: stageResponseComplete, ends: true}, final)
-	assert.Equal(t, 2, r.attrs.Len(), "the final record is not copied into the pending attributes")
+	assert.Equal(t, 2, pendingAttrs(&r).Len(), "the final record is not copied into the pending attributes")
 
 	got := pcommon.NewMap()
 	r.spanAttributes(got)
@@ -67,4 +68,11 @@ func TestFinalRecordWins(t *testing.T) {
 		"only.first":                "kept",
 	}, got.AsRaw())
 	assert.Equal(t, 2, final.Len(), "the final record's attributes are left as they were")
+}
+
+// pendingAttrs are the attributes a pending request holds, as a map.
+func pendingAttrs(r *request) pcommon.Map {
+	m := pcommon.NewMap()
+	r.snap.writeTo(m, false)
+	return m
 }

@@ -86,7 +86,7 @@ func TestLaterStageWins(t *testing.T) {
 		auditevent.AttrStage:          auditevent.StageResponseStarted,
 		auditevent.AttrHTTPStatusCode: int64(200),
 		"only.in.received":            "x",
-	}, r.attrs.AsRaw())
+	}, pendingAttrs(&r).AsRaw())
 	assert.Equal(t, stageResponseStarted, r.top)
 	assert.Equal(t, auditevent.StageResponseStarted, strAttr(started, auditevent.AttrStage), "the record is not changed")
 
@@ -94,8 +94,9 @@ func TestLaterStageWins(t *testing.T) {
 	complete.PutStr(auditevent.AttrStage, auditevent.StageResponseComplete)
 	complete.PutInt(auditevent.AttrHTTPStatusCode, 500)
 	r.add(&observation{stage: stageResponseComplete, stageTime: eventEpoch}, complete)
-	assert.Equal(t, auditevent.StageResponseComplete, strAttr(r.attrs, auditevent.AttrStage))
-	assert.Equal(t, int64(500), intAttr(r.attrs, auditevent.AttrHTTPStatusCode))
+	pending := pendingAttrs(&r)
+	assert.Equal(t, auditevent.StageResponseComplete, strAttr(pending, auditevent.AttrStage))
+	assert.Equal(t, int64(500), intAttr(pending, auditevent.AttrHTTPStatusCode))
 }
 
 func TestStatus(t *testing.T) {

@@ -85,6 +85,25 @@ func TestRawFastPathMatchesParsing(t *testing.T) {
 				got := process(t, fast, ld)
 				require.NoError(t, plogtest.CompareLogs(want, got))
 			})
+			// An attribute another processor set, not sliced from the text:
+			// the fast path leaves only the text's own strings unsearched.
+			t.Run(cfgName+"/"+name+"/token in another attribute", func(t *testing.T) {
+				ld := logsFrom(t, true, in)
+				for _, lr := range records(ld) {
+					lr.Attributes().PutStr("x.note", strings.Clone("curl Bearer abcdefghijkl"))
+					lr.Attributes().PutEmptySlice("x.list").AppendEmpty().SetStr("eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl")
+				}
+				want := process(t, slow, cloneLogs(ld))
+				got := process(t, fast, ld)
+				require.NoError(t, plogtest.CompareLogs(want, got))
+				if !newCfg().Redaction.Tokens {
+					return
+				}
+				for _, lr := range records(got) {
+					v, _ := lr.Attributes().Get("x.note")
+					assert.NotContains(t, v.Str(), "abcdefghijkl")
+				}
+			})
 			// A record that did not come from the receiver: the text only.
 			t.Run(cfgName+"/"+name+"/foreign", func(t *testing.T) {
 				ld := logsFrom(t, true, in)

@@ -90,7 +90,7 @@ type scanner struct {
 	dec  *jsontext.Decoder
 	text string
 	// general is set on a member name with escapes, which the scan does
-	// not unquote: the general decoder then reads the event.
+	// not unquote (skip): the general decoder then reads the event.
 	general bool
 }
 
@@ -103,10 +103,6 @@ func (s *scanner) event(ev *Event, f *scannedFields) error {
 		key, err := s.dec.ReadValue()
 		if err != nil {
 			return err
-		}
-		if bytes.IndexByte(key, '\\') >= 0 {
-			s.general = true
-			return nil
 		}
 		var err2 error
 		switch string(key) {
@@ -150,10 +146,10 @@ func (s *scanner) event(ev *Event, f *scannedFields) error {
 					f.creationTimestamp, err = s.str()
 					return err
 				}
-				return s.dec.SkipValue()
+				return s.skip(name)
 			}, func() { f.creationTimestamp = "" })
 		default:
-			err2 = s.dec.SkipValue()
+			err2 = s.skip(key)
 		}
 		if err2 != nil || s.general {
 			return err2
@@ -222,8 +218,19 @@ func (s *scanner) slice() (pcommon.Slice, error) {
 	return sl, err
 }
 
+// skip skips the value of a member the scan does not read. A name with
+// escapes is never one the scan reads as such, but may spell one: the
+// general decoder then reads the event.
+func (s *scanner) skip(name []byte) error {
+	if bytes.IndexByte(name, '\\') >= 0 {
+		s.general = true
+		return nil
+	}
+	return s.dec.SkipValue()
+}
+
 // object calls member for each member name of an object, which must read
-// its value. A value that is not an object is skipped and reset is called,
+// its value (or skip it). A value that is not an object is skipped and reset is called,
 // as a later non-object value of the same name hides an earlier object.
 func (s *scanner) object(member func(name []byte) error, reset func()) error {
 	if s.dec.PeekKind() != '{' {
@@ -238,10 +245,6 @@ func (s *scanner) object(member func(name []byte) error, reset func()) error {
 		key, err := s.dec.ReadValue()
 		if err != nil {
 			return err
-		}
-		if bytes.IndexByte(key, '\\') >= 0 {
-			s.general = true
-			return nil
 		}
 		if err := member(key[1 : len(key)-1]); err != nil || s.general {
 			return err
@@ -262,7 +265,7 @@ func (s *scanner) user() (UserInfo, error) {
 		case "groups":
 			u.Groups, err = s.slice()
 		default:
-			err = s.dec.SkipValue()
+			err = s.skip(name)
 		}
 		return err
 	}, func() { u = UserInfo{Groups: emptySlice} })
@@ -288,7 +291,7 @@ func (s *scanner) objectRef() (ObjectRef, error) {
 		case "subresource":
 			ref.Subresource, err = s.str()
 		default:
-			err = s.dec.SkipValue()
+			err = s.skip(name)
 		}
 		return err
 	}, func() { ref = ObjectRef{} })
@@ -314,7 +317,7 @@ func (s *scanner) responseStatus(ev *Event) error {
 			ev.ResponseReason, err = s.str()
 			return err
 		default:
-			return s.dec.SkipValue()
+			return s.skip(name)
 		}
 	}, func() { ev.ResponseCode, ev.ResponseReason = 0, "" })
 }
@@ -327,7 +330,7 @@ func (s *scanner) annotations(ev *Event) error {
 		case annotationAuthzReason:
 			ev.AuthzReason, err = s.str()
 		default:
-			err = s.dec.SkipValue()
+			err = s.skip(name)
 		}
 		return err
 	}, func() { ev.AuthzDecision, ev.AuthzReason = "", "" })

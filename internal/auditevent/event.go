@@ -74,6 +74,11 @@ type Event struct {
 	// owned says the slices above belong to no body, so that mapping them to
 	// attributes may move them instead of copying.
 	owned bool
+
+	// strs and lists are the string lists a scan read (lists.go); the
+	// list fields above are then empty.
+	strs  []string
+	lists [numLists]strList
 }
 
 // UserInfo is the user or impersonatedUser block.

@@ -54,6 +54,9 @@ func (r *rebaser) event(ev *Event) {
 	} {
 		*p = r.str(*p)
 	}
+	for i, s := range ev.strs {
+		ev.strs[i] = r.str(s)
+	}
 	r.slice(ev.User.Groups)
 	r.slice(ev.ImpersonatedUser.Groups)
 	r.slice(ev.SourceIPs)

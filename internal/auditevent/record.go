@@ -62,17 +62,15 @@ func setAttributes(ev *Event, attrs pcommon.Map) {
 
 	putStr(attrs, AttrUserName, ev.User.Username)
 	putStr(attrs, AttrUserID, ev.User.UID)
-	putSlice(attrs, AttrUserGroup, ev.User.Groups, ev.owned)
+	putList(attrs, AttrUserGroup, ev, listUserGroups)
 	putStr(attrs, AttrImpersonatedUserName, ev.ImpersonatedUser.Username)
-	putSlice(attrs, AttrImpersonatedUserGroups, ev.ImpersonatedUser.Groups, ev.owned)
+	putList(attrs, AttrImpersonatedUserGroups, ev, listImpersonatedGroups)
 
-	if ev.SourceIPs.Len() > 0 {
-		if first := ev.SourceIPs.At(0); first.Type() == pcommon.ValueTypeStr {
-			putStr(attrs, AttrClientAddress, first.Str())
-		}
-		if ev.SourceIPs.Len() > 1 {
-			putSlice(attrs, AttrSourceIPs, ev.SourceIPs, ev.owned)
-		}
+	if ip, ok := ev.firstSourceIP(); ok {
+		putStr(attrs, AttrClientAddress, ip)
+	}
+	if ev.sourceIPCount() > 1 {
+		putList(attrs, AttrSourceIPs, ev, listSourceIPs)
 	}
 	putStr(attrs, AttrUserAgent, ev.UserAgent)
 

@@ -73,11 +73,14 @@ func scanGeneral(raw []byte, defaultAPIVersion string) (Event, error) {
 // as FromMap would from its map, without building the map: the Event's
 // strings share text's memory, and its Body and Annotations are empty (the
 // authorization annotations are in AuthzDecision and AuthzReason).
-func ScanText(text string) (Event, error) {
+func ScanText(text string) (ev Event, err error) {
 	if !utf8.ValidString(text) {
-		return scanEvent([]byte(text), "", "")
+		ev, err = scanEvent([]byte(text), "", "")
+	} else {
+		ev, err = scanEvent([]byte(text), text, "")
 	}
-	return scanEvent([]byte(text), text, "")
+	ev.materializeLists()
+	return ev, err
 }
 
 // scannedFields are what validation and the timestamps need beyond Event.
@@ -123,11 +126,11 @@ func (s *scanner) event(ev *Event, f *scannedFields) error {
 		case `"userAgent"`:
 			ev.UserAgent, err2 = s.str()
 		case `"user"`:
-			ev.User, err2 = s.user()
+			err2 = s.user(ev, &ev.User, listUserGroups)
 		case `"impersonatedUser"`:
-			ev.ImpersonatedUser, err2 = s.user()
+			err2 = s.user(ev, &ev.ImpersonatedUser, listImpersonatedGroups)
 		case `"sourceIPs"`:
-			ev.SourceIPs, err2 = s.slice()
+			err2 = s.list(ev, listSourceIPs)
 		case `"objectRef"`:
 			ev.ObjectRef, err2 = s.objectRef()
 		case `"responseStatus"`:
@@ -192,32 +195,6 @@ func (s *scanner) checked() (checked, error) {
 	return checked{present: true, notStr: true, other: v}, readValue(s.dec, v)
 }
 
-// slice reads an array of any values; anything else reads as empty.
-func (s *scanner) slice() (pcommon.Slice, error) {
-	if s.dec.PeekKind() != '[' {
-		return emptySlice, s.dec.SkipValue()
-	}
-	if _, err := s.dec.ReadToken(); err != nil {
-		return emptySlice, err
-	}
-	sl := pcommon.NewSlice()
-	for s.dec.PeekKind() != ']' {
-		if s.dec.PeekKind() == '"' {
-			str, err := s.str()
-			if err != nil {
-				return emptySlice, err
-			}
-			sl.AppendEmpty().SetStr(str)
-			continue
-		}
-		if err := readValue(s.dec, sl.AppendEmpty()); err != nil {
-			return emptySlice, err
-		}
-	}
-	_, err := s.dec.ReadToken()
-	return sl, err
-}
-
 // skip skips the value of a member the scan does not read. A name with
 // escapes is never one the scan reads as such, but may spell one: the
 // general decoder then reads the event.
@@ -254,22 +231,21 @@ func (s *scanner) object(member func(name []byte) error, reset func()) error {
 	return err
 }
 
-func (s *scanner) user() (UserInfo, error) {
-	u := UserInfo{Groups: emptySlice}
-	err := s.object(func(name []byte) (err error) {
+// user reads a user block into u, one of ev's, whose groups are list id.
+func (s *scanner) user(ev *Event, u *UserInfo, id listID) error {
+	return s.object(func(name []byte) (err error) {
 		switch string(name) {
 		case "username":
 			u.Username, err = s.str()
 		case "uid":
 			u.UID, err = s.str()
 		case "groups":
-			u.Groups, err = s.slice()
+			err = s.list(ev, id)
 		default:
 			err = s.skip(name)
 		}
 		return err
-	}, func() { u = UserInfo{Groups: emptySlice} })
-	return u, err
+	}, func() { *u, ev.lists[id] = UserInfo{Groups: emptySlice}, strList{} })
 }
 
 func (s *scanner) objectRef() (ObjectRef, error) {

@@ -52,12 +52,15 @@ func (p *pendingSet) remove(r *request) {
 
 // rememberedSet is a bounded set of the requests whose span was emitted,
 // each kept for a window: a re-sent or late record of one is a duplicate.
-// When full, the oldest is forgotten first.
+// When full, the oldest is forgotten first. Times are kept as offsets from
+// the first one, so that its map and queue hold no pointers: with 200,000
+// requests remembered, the garbage collector need not scan them.
 type rememberedSet struct {
 	window time.Duration
 	max    int
 
-	at map[reqKey]time.Time
+	base time.Time // the arrival clock's origin, set by the first add
+	at   map[reqKey]time.Duration
 	// order is a FIFO of what was added, oldest at head.
 	order []remembered
 	head  int
@@ -65,11 +68,11 @@ type rememberedSet struct {
 
 type remembered struct {
 	key reqKey
-	at  time.Time
+	at  time.Duration
 }
 
 func newRememberedSet(window time.Duration, maxEntries int) rememberedSet {
-	return rememberedSet{window: window, max: maxEntries, at: make(map[reqKey]time.Time)}
+	return rememberedSet{window: window, max: maxEntries, at: make(map[reqKey]time.Duration)}
 }
 
 func (s *rememberedSet) len() int { return len(s.at) }
@@ -79,6 +82,14 @@ func (s *rememberedSet) has(k reqKey) bool {
 	return ok
 }
 
+// since is now on the set's clock.
+func (s *rememberedSet) since(now time.Time) time.Duration {
+	if s.base.IsZero() {
+		s.base = now
+	}
+	return now.Sub(s.base)
+}
+
 // add remembers k and returns how many were forgotten early to make room.
 func (s *rememberedSet) add(k reqKey, now time.Time) (forgotten int) {
 	for len(s.at) >= s.max && s.head < len(s.order) {
@@ -86,8 +97,9 @@ func (s *rememberedSet) add(k reqKey, now time.Time) (forgotten int) {
 			forgotten++
 		}
 	}
-	s.at[k] = now
-	s.order = append(s.order, remembered{key: k, at: now})
+	at := s.since(now)
+	s.at[k] = at
+	s.order = append(s.order, remembered{key: k, at: at})
 	return forgotten
 }
 
@@ -96,7 +108,8 @@ func (s *rememberedSet) forget(k reqKey) { delete(s.at, k) }
 
 // expire forgets what was remembered for the whole window.
 func (s *rememberedSet) expire(now time.Time) {
-	for s.head < len(s.order) && now.Sub(s.order[s.head].at) >= s.window {
+	cur := s.since(now)
+	for s.head < len(s.order) && cur-s.order[s.head].at >= s.window {
 		s.popOldest()
 	}
 }
@@ -108,7 +121,7 @@ func (s *rememberedSet) popOldest() bool {
 	s.order[s.head] = remembered{}
 	s.head++
 	live := false
-	if t, ok := s.at[e.key]; ok && t.Equal(e.at) {
+	if at, ok := s.at[e.key]; ok && at == e.at {
 		delete(s.at, e.key)
 		live = true
 	}

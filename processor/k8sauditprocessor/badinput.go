@@ -36,13 +36,13 @@ func (r *redactor) redactText(body pcommon.Value, attrs pcommon.Map) int {
 		var n int
 		if parsed.Type() == pcommon.ValueTypeMap {
 			ev := auditevent.FromPartialMap(parsed.Map(), "")
-			n = r.redact(&ev, attrs, true)
+			n = r.redact(&ev, attrs, true, "")
 		} else {
 			w := walker{r: r}
 			w.value(parsed, true, true)
 			n = w.n
 			if r.tokens {
-				r.scrubAttributes(attrs)
+				r.scrubAttributes(attrs, "")
 			}
 		}
 		if n > 0 {
@@ -52,7 +52,7 @@ func (r *redactor) redactText(body pcommon.Value, attrs pcommon.Map) int {
 	}
 
 	if r.tokens {
-		r.scrubAttributes(attrs)
+		r.scrubAttributes(attrs, "")
 	}
 	if r.pseud != nil || len(r.removePaths) > 0 || len(r.maskPaths) > 0 || len(r.dropObjects) > 0 {
 		if text == redactedMask {

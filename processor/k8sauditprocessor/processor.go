@@ -164,7 +164,11 @@ func (p *auditProcessor) processRecord(lr plog.LogRecord, c *counts) bool {
 		changed = applyPolicy(res, &ev, attrs)
 	}
 	if p.redactor != nil {
-		n := p.redactor.redact(&ev, attrs, false)
+		clean := ""
+		if fast {
+			clean = body.Str()
+		}
+		n := p.redactor.redact(&ev, attrs, false, clean)
 		attrs.PutInt(attrRedactedCount, int64(n))
 		c.redacted += int64(n)
 		changed = changed || n > 0

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -72,7 +73,11 @@ func (r *redactor) enabled() bool {
 // field are redacted alongside and not counted again. suspect treats the
 // request and response objects as Secrets and token requests whatever the
 // objectRef says: for invalid events, whose objectRef cannot be trusted.
-func (r *redactor) redact(ev *auditevent.Event, attrs pcommon.Map, suspect bool) int {
+//
+// clean is a text known to hold no token (the raw body on the fast path,
+// which textIsClean checked), or "": attribute values sliced from it are
+// not searched again.
+func (r *redactor) redact(ev *auditevent.Event, attrs pcommon.Map, suspect bool, clean string) int {
 	body := ev.Body
 	n := 0
 	if r.dropsObjectsOf(&ev.ObjectRef) {
@@ -108,7 +113,7 @@ func (r *redactor) redact(ev *auditevent.Event, attrs pcommon.Map, suspect bool)
 		n += r.pseud.apply(ev, attrs)
 	}
 	if r.tokens {
-		r.scrubAttributes(attrs)
+		r.scrubAttributes(attrs, clean)
 	}
 	return n
 }
@@ -123,8 +128,8 @@ func (r *redactor) dropsObjectsOf(ref *auditevent.ObjectRef) bool {
 }
 
 // scrubAttributes masks tokens in string attributes and string lists.
-func (r *redactor) scrubAttributes(attrs pcommon.Map) {
-	w := walker{r: r}
+func (r *redactor) scrubAttributes(attrs pcommon.Map, clean string) {
+	w := walker{r: r, clean: clean}
 	attrs.Range(func(_ string, v pcommon.Value) bool {
 		switch v.Type() {
 		case pcommon.ValueTypeStr:
@@ -228,6 +233,9 @@ func keyMayHoldToken(k string) bool {
 type walker struct {
 	r *redactor
 	n int
+	// clean is a text without tokens: a string within its memory is a
+	// substring of it, which cannot hold one either.
+	clean string
 }
 
 func (w *walker) value(v pcommon.Value, secret, token bool) {
@@ -386,8 +394,21 @@ func (w *walker) lastApplied(v pcommon.Value, secret bool) {
 
 func (w *walker) scrub(v pcommon.Value) {
 	s := v.Str()
+	if within(s, w.clean) {
+		return
+	}
 	if out := w.r.scrubString(s); out != s {
 		v.SetStr(out)
 		w.n++
 	}
+}
+
+// within reports that the non-empty s lies in text's memory.
+func within(s, text string) bool {
+	if s == "" || text == "" {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	base := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+	return p >= base && p+uintptr(len(s)) <= base+uintptr(len(text))
 }

@@ -67,7 +67,7 @@ func (r *redactor) textIsClean(text string) bool {
 	if r.tokens && (mayHoldToken(text) || strings.Contains(text, "TokenRe")) {
 		return false
 	}
-	return !r.secrets || !(strings.Contains(text, "Secret") || strings.Contains(text, "last-applied-configuration"))
+	return !r.secrets || !(strings.Contains(text, "Secret") || containsBy(text, "last-applied-configuration", 'f'))
 }
 
 // mayEscapeALetter reports a \u escape other than those kube-apiserver's

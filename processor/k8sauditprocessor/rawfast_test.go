@@ -175,6 +175,20 @@ func TestHasEyJ(t *testing.T) {
 	}
 }
 
+// containsBy must agree with strings.Contains wherever the byte it searches
+// by falls: before the needle could start, at either end, repeated.
+func TestContainsBy(t *testing.T) {
+	const sub = "last-applied-configuration"
+	for _, in := range []string{``, `f`, sub, sub[1:], sub[:len(sub)-1], `x` + sub, sub + `x`,
+		`ffff` + sub, `configuration last-applied-` + sub[:20], `last-applied-con` + sub, `fl` + sub + `f`} {
+		assert.Equal(t, strings.Contains(in, sub), containsBy(in, sub, 'f'), in)
+	}
+	for _, in := range []string{`ab`, `ba`, `aab`, `b`, `abab`} {
+		assert.Equal(t, strings.Contains(in, "ab"), containsBy(in, "ab", 'a'), in)
+		assert.Equal(t, strings.Contains(in, "ab"), containsBy(in, "ab", 'b'), in)
+	}
+}
+
 func TestMayEscapeALetter(t *testing.T) {
 	for in, want := range map[string]bool{
 		`plain`:                 false,

@@ -168,20 +168,26 @@ func mayHoldToken(s string) bool {
 	return hasEyJ(s) || hasBearer(s, 'b') || hasBearer(s, 'B')
 }
 
-// hasEyJ is strings.Contains(s, "eyJ") by its rare byte: the search for a
-// string runs byte by byte past each of its first byte, and "e" is in every
-// other word of an event.
-func hasEyJ(s string) bool {
-	for {
-		i := strings.IndexByte(s, 'J')
-		if i < 0 {
+// hasEyJ is strings.Contains(s, "eyJ"), searched by its rare byte: "e" is
+// in every other word of an event.
+func hasEyJ(s string) bool { return containsBy(s, "eyJ", 'J') }
+
+// containsBy is strings.Contains(s, sub) searched by b, a byte of sub that
+// audit events rarely hold where sub's first byte is in every other word:
+// strings.Index stops at each of those.
+func containsBy(s, sub string, b byte) bool {
+	at := strings.IndexByte(sub, b)
+	for i := at; i < len(s); i++ {
+		j := strings.IndexByte(s[i:], b)
+		if j < 0 {
 			return false
 		}
-		if i >= 2 && s[i-2:i] == "ey" {
+		i += j
+		if start := i - at; start >= 0 && start+len(sub) <= len(s) && s[start:start+len(sub)] == sub {
 			return true
 		}
-		s = s[i+1:]
 	}
+	return false
 }
 
 // shortText is the length up to which one pass over the bytes beats the

@@ -94,18 +94,22 @@ func (s *attrSnapshot) merge(m pcommon.Map, later bool) {
 
 // writeTo puts the snapshot's attributes into dst; with fill, only those
 // whose key dst does not have yet (few, as a rule: dst is then the final
-// record's, which has most of an earlier stage's).
+// record's, which has most of an earlier stage's, in the same order).
 func (s *attrSnapshot) writeTo(dst pcommon.Map, fill bool) {
-	if !fill {
+	var had keyCursor
+	if fill {
+		had.keys = had.buf[:0]
+		for k := range dst.All() {
+			had.keys = append(had.keys, k)
+		}
+	} else {
 		dst.EnsureCapacity(dst.Len() + len(s.ents))
 	}
 	for i := 0; i < len(s.ents); i = s.next(i) {
 		e := &s.ents[i]
 		key := s.at(e.key)
-		if fill {
-			if _, ok := dst.Get(key); ok {
-				continue
-			}
+		if fill && had.find(key) {
+			continue
 		}
 		v := dst.PutEmpty(key)
 		switch e.kind {
@@ -127,6 +131,26 @@ func (s *attrSnapshot) writeTo(dst pcommon.Map, fill bool) {
 			s.rest[e.num].CopyTo(v)
 		}
 	}
+}
+
+// keyCursor finds keys in a list of keys that mostly come in the list's
+// order: each search starts where the last one matched, so that such a
+// walk costs one comparison a key where a pcommon.Map.Get costs a scan.
+type keyCursor struct {
+	buf  [32]string
+	keys []string
+	next int
+}
+
+func (c *keyCursor) find(key string) bool {
+	for n := range c.keys {
+		i := (c.next + n) % len(c.keys)
+		if c.keys[i] == key {
+			c.next = i + 1
+			return true
+		}
+	}
+	return false
 }
 
 // snapBuilder writes a snapshot into text and entries sized beforehand,

@@ -210,7 +210,7 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 			}
 		case "items":
 			if kind != "" && kind != "EventList" {
-				if err := dec.SkipValue(); err != nil {
+				if err := skipValue(dec); err != nil {
 					return counts, syntaxError(err)
 				}
 				continue
@@ -231,7 +231,7 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 				return counts, err
 			}
 		default:
-			if err := dec.SkipValue(); err != nil {
+			if err := skipValue(dec); err != nil {
 				return counts, syntaxError(err)
 			}
 		}

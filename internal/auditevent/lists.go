@@ -81,7 +81,7 @@ func (s *scanner) list(ev *Event, id listID) error {
 	field := ev.listField(id)
 	*field, ev.lists[id] = emptySlice, strList{}
 	if s.dec.PeekKind() != '[' {
-		return s.dec.SkipValue()
+		return skipValue(s.dec)
 	}
 	if _, err := s.dec.ReadToken(); err != nil {
 		return err

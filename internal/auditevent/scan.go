@@ -166,7 +166,7 @@ func (s *scanner) event(ev *Event, f *scannedFields) error {
 // as "", as str() on a map does.
 func (s *scanner) str() (string, error) {
 	if s.dec.PeekKind() != '"' {
-		return "", s.dec.SkipValue()
+		return "", skipValue(s.dec)
 	}
 	lit, err := s.dec.ReadValue()
 	if err != nil {
@@ -203,7 +203,7 @@ func (s *scanner) skip(name []byte) error {
 		s.general = true
 		return nil
 	}
-	return s.dec.SkipValue()
+	return skipValue(s.dec)
 }
 
 // object calls member for each member name of an object, which must read
@@ -212,7 +212,7 @@ func (s *scanner) skip(name []byte) error {
 func (s *scanner) object(member func(name []byte) error, reset func()) error {
 	if s.dec.PeekKind() != '{' {
 		reset()
-		return s.dec.SkipValue()
+		return skipValue(s.dec)
 	}
 	reset()
 	if _, err := s.dec.ReadToken(); err != nil {
@@ -280,7 +280,7 @@ func (s *scanner) responseStatus(ev *Event) error {
 		case "code":
 			if s.dec.PeekKind() != '0' {
 				ev.ResponseCode = 0
-				return s.dec.SkipValue()
+				return skipValue(s.dec)
 			}
 			lit, err := s.dec.ReadValue()
 			if err != nil {

@@ -207,8 +207,9 @@ func (s *scanner) skip(name []byte) error {
 }
 
 // object calls member for each member name of an object, which must read
-// its value (or skip it). A value that is not an object is skipped and reset is called,
-// as a later non-object value of the same name hides an earlier object.
+// its value (or skip it). A value that is not an object is skipped and
+// reset is called, as a later non-object value of the same name hides an
+// earlier object.
 func (s *scanner) object(member func(name []byte) error, reset func()) error {
 	if s.dec.PeekKind() != '{' {
 		reset()

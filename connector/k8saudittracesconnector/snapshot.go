@@ -96,9 +96,9 @@ func (s *attrSnapshot) merge(m pcommon.Map, later bool) {
 // whose key dst does not have yet (few, as a rule: dst is then the final
 // record's, which has most of an earlier stage's, in the same order).
 func (s *attrSnapshot) writeTo(dst pcommon.Map, fill bool) {
-	var had keyCursor
+	var buf [32]string
+	had := keyCursor{keys: buf[:0]}
 	if fill {
-		had.keys = had.buf[:0]
 		for k := range dst.All() {
 			had.keys = append(had.keys, k)
 		}
@@ -137,7 +137,6 @@ func (s *attrSnapshot) writeTo(dst pcommon.Map, fill bool) {
 // order: each search starts where the last one matched, so that such a
 // walk costs one comparison a key where a pcommon.Map.Get costs a scan.
 type keyCursor struct {
-	buf  [32]string
 	keys []string
 	next int
 }

@@ -4,6 +4,7 @@
 package k8sauditprocessor
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,6 +142,35 @@ func TestPathSyntax(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{}, map[string]any{}}, clone.AsRaw()["spec"].(map[string]any)["containers"])
 	env := raw["spec"].(map[string]any)["containers"].([]any)[1].(map[string]any)["env"].([]any)[0]
 	assert.Equal(t, map[string]any{"name": "C", "value": redactedMask}, env)
+}
+
+// The cheap tests never miss what the expressions match, whatever the
+// strings are made of; their word-at-a-time gates agree with a byte loop.
+func TestMayHoldTokenNeverMisses(t *testing.T) {
+	r := newRedactor(&RedactionConfig{Tokens: true})
+	parts := []string{"e", "y", "J", "b", "B", "ear", "EaR", "er", "eR", "bearer", "BeArEr", "eyJ", "eyJab",
+		".", " ", "\t", "\n", "\f", "\r", "\v", "x", "9", "=", "-", "_", "\x80", "\xff", "!"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	matched := 0
+	for range 200_000 {
+		var b strings.Builder
+		for n := 8 + rng.IntN(40); b.Len() < n; {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		s := b.String()
+		if r.jwt.MatchString(s) || r.bearer.MatchString(s) {
+			matched++
+			require.True(t, mayHoldToken(s), "%q", s)
+			require.True(t, keyMayHoldToken(s), "%q", s)
+		}
+		low, j := false, false
+		for _, c := range []byte(s) {
+			low = low || c < '!'
+			j = j || c == 'J'
+		}
+		require.Equal(t, low || j, hasJOrLowByte(s), "%q", s)
+	}
+	require.Greater(t, matched, 1000, "too few strings hold a token to test anything")
 }
 
 func TestScrubString(t *testing.T) {

@@ -139,6 +139,14 @@ func putList(attrs pcommon.Map, key string, ev *Event, id listID) {
 	putSlice(attrs, key, *ev.listField(id), ev.owned)
 }
 
+// listLen is the number of items of a list.
+func (ev *Event) listLen(id listID) int {
+	if strs, ok := ev.scannedList(id); ok {
+		return len(strs)
+	}
+	return ev.listField(id).Len()
+}
+
 // firstSourceIP is the first source IP when it is a string.
 func (ev *Event) firstSourceIP() (string, bool) {
 	if ips, ok := ev.scannedList(listSourceIPs); ok {

@@ -46,8 +46,16 @@ func setSeverity(ev *Event, lr plog.LogRecord) {
 	}
 }
 
+// downstreamRoom is how many attributes a record has room for beyond the
+// event's own: the file source's log.file.name and the processor's
+// enrichment (latency, outcome, the user's kind and service account, ...).
+const downstreamRoom = 8
+
 func setAttributes(ev *Event, attrs pcommon.Map) {
-	attrs.EnsureCapacity(24)
+	// One allocation that never grows on the way: with a fixed 24, 40 % of
+	// the generated Metadata records outgrew it in the processor, and
+	// pdata copied their attributes to a new array of 48.
+	attrs.EnsureCapacity(attributeCount(ev) + downstreamRoom)
 	putStr(attrs, AttrAuditID, ev.AuditID)
 	putStr(attrs, AttrStage, ev.Stage)
 	putStr(attrs, AttrLevel, ev.Level)
@@ -91,6 +99,41 @@ func setAttributes(ev *Event, attrs pcommon.Map) {
 	putStr(attrs, AttrAuthzDecision, ev.AuthzDecision)
 	putStr(attrs, AttrAuthzReason, ev.AuthzReason)
 	putStr(attrs, AttrRequestReceivedTime, ev.RequestReceivedText)
+}
+
+// attributeCount is the number of attributes setAttributes puts for ev.
+func attributeCount(ev *Event) int {
+	n := 0
+	for _, s := range [...]string{ev.AuditID, ev.Stage, ev.Level, ev.Verb, HTTPMethod(ev.Verb),
+		ev.User.Username, ev.User.UID, ev.ImpersonatedUser.Username,
+		ev.UserAgent, ev.ResponseReason, ev.ObjectRef.Namespace, ev.ObjectRef.Resource,
+		ev.ObjectRef.Subresource, ev.ObjectRef.Name, ev.ObjectRef.UID, ev.ObjectRef.APIGroup,
+		ev.ObjectRef.APIVersion, ev.AuthzDecision, ev.AuthzReason, ev.RequestReceivedText} {
+		if s != "" {
+			n++
+		}
+	}
+	if ev.RequestURI != "" {
+		path, query, _ := strings.Cut(ev.RequestURI, "?")
+		n += nonEmpty(path) + nonEmpty(query)
+	}
+	n += nonZero(ev.listLen(listUserGroups)) + nonZero(ev.listLen(listImpersonatedGroups))
+	if _, ok := ev.firstSourceIP(); ok {
+		n++
+	}
+	if ev.sourceIPCount() > 1 {
+		n++
+	}
+	return n + nonZero(int(ev.ResponseCode))
+}
+
+func nonEmpty(s string) int { return nonZero(len(s)) }
+
+func nonZero(n int) int {
+	if n != 0 {
+		return 1
+	}
+	return 0
 }
 
 // EventOfRecord reads back the fields SetRecord wrote into a record's

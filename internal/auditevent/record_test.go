@@ -11,7 +11,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditgen"
 )
 
 // EventOfRecord gives back, from a record's attributes, every field it
@@ -58,4 +61,48 @@ func TestEventOfRecordReadsBackSetRecord(t *testing.T) {
 	lr.Attributes().PutStr(AttrAuditID, "a1")
 	_, ok := EventOfRecord(lr)
 	assert.False(t, ok)
+}
+
+// attributeCount, which sizes a record's attributes, counts exactly the
+// attributes SetRecord puts, on the fixtures and on a generated log read
+// both ways.
+func TestAttributeCountMatchesSetRecord(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/mapping/*.json*")
+	require.NoError(t, err)
+	var lines [][]byte
+	for _, in := range inputs {
+		raw, err := os.ReadFile(in)
+		require.NoError(t, err)
+		lines = append(lines, bytes.Split(bytes.TrimSpace(raw), []byte("\n"))...)
+	}
+	var log bytes.Buffer
+	require.NoError(t, auditgen.WriteLog(&log, 2000, auditgen.Options{Seed: 3}))
+	lines = append(lines, bytes.Split(bytes.TrimSpace(log.Bytes()), []byte("\n"))...)
+	// Two source IPs (a proxy's), which neither has.
+	lines = append(lines, []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete",`+
+		`"requestURI":"/version?timeout=32s","verb":"get","sourceIPs":["10.0.0.1","10.0.0.2"],"stageTimestamp":"2026-11-22T13:29:04.340200Z"}`))
+	checked := 0
+	for i, line := range lines {
+		for _, scan := range []bool{false, true} {
+			var ev Event
+			if scan {
+				ev, err = ScanText(string(line))
+			} else {
+				body := plog.NewLogRecord().Body()
+				if ParseJSON(line, body) != nil || body.Type() != pcommon.ValueTypeMap {
+					continue
+				}
+				ev, err = FromMap(body.Map(), "")
+			}
+			if err != nil {
+				continue
+			}
+			want := attributeCount(&ev)
+			lr := plog.NewLogRecord()
+			SetRecord(&ev, lr, testObserved)
+			require.Equal(t, want, lr.Attributes().Len(), "line %d (scan %v): %v", i, scan, lr.Attributes().AsRaw())
+			checked++
+		}
+	}
+	assert.Greater(t, checked, 4000)
 }

@@ -6,7 +6,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +31,7 @@ target_info 1
 `))
 	require.NoError(t, err)
 	assert.Equal(t, 1234.0, metric(m, acceptedMetric))
-	assert.Equal(t, 5.5e6, metric(m, "otelcol_process_runtime_total_alloc_bytes"))
+	assert.Equal(t, 5.5e6, metric(m, allocMetric))
 	assert.Equal(t, 1.0, m["target_info"])
 	assert.Zero(t, metric(m, "absent"))
 }
@@ -100,4 +105,36 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestAllocatedWaitsOutTheCache: the collector serves a MemStats it reads at
+// most once a second, so a scrape right after a burst of work can miss it.
+func TestAllocatedWaitsOutTheCache(t *testing.T) {
+	var mu sync.Mutex
+	var actual, served float64
+	var read time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(read) >= time.Second {
+			served, read = actual, time.Now()
+		}
+		fmt.Fprintf(w, "otelcol_process_runtime_total_alloc_bytes_total{service_name=\"x\"} %g\n", served)
+	}))
+	defer srv.Close()
+	port, err := strconv.Atoi(srv.URL[strings.LastIndexByte(srv.URL, ':')+1:])
+	require.NoError(t, err)
+	c := &collector{port: port}
+
+	_, err = c.metrics() // the cache is fresh from here
+	require.NoError(t, err)
+	mu.Lock()
+	actual += 5e6 // a run's allocations
+	mu.Unlock()
+	m, err := c.metrics()
+	require.NoError(t, err)
+	require.Zero(t, metric(m, allocMetric), "the emulated cache serves the old figure")
+	got, err := c.allocated()
+	require.NoError(t, err)
+	assert.Equal(t, 5e6, got)
 }

@@ -301,7 +301,7 @@ func runFileCollector(bin string, o opts, id, what, cfg, file string, env []stri
 	}
 	defer c.stop()
 	time.Sleep(time.Second) // let the first polls of the empty directory pass
-	m0, err := c.metrics()
+	a0, err := c.allocated()
 	if err != nil {
 		r.Err = err
 		return r
@@ -323,7 +323,12 @@ func runFileCollector(bin string, o opts, id, what, cfg, file string, env []stri
 	u1, s1, _ := c.cpu()
 	r.CPU = (u1 - u0) + (s1 - s0)
 	r.EndRSS, r.PeakRSS = c.memory()
-	r.Bytes = (metric(m1, "otelcol_process_runtime_total_alloc_bytes") - metric(m0, "otelcol_process_runtime_total_alloc_bytes")) / float64(o.n)
+	a1, err := c.allocated()
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Bytes = (a1 - a0) / float64(o.n)
 	if got := metric(m1, acceptedMetric); int(got) != o.n {
 		r.Note = fmt.Sprintf("accepted %d", int(got))
 	}
@@ -369,6 +374,7 @@ func runWebhook(bin string, o opts, id, what, cfg, batches string) result {
 		return r
 	}
 	m0, _ := c.metrics()
+	a0, _ := c.allocated()
 	u0, s0, _ := c.cpu()
 	start := time.Now()
 	lat, err := post(url, bodies, o.conc)
@@ -382,7 +388,8 @@ func runWebhook(bin string, o opts, id, what, cfg, batches string) result {
 	r.CPU = (u1 - u0) + (s1 - s0)
 	r.EndRSS, r.PeakRSS = c.memory()
 	r.Events = int(metric(m1, acceptedMetric) - metric(m0, acceptedMetric))
-	r.Bytes = (metric(m1, "otelcol_process_runtime_total_alloc_bytes") - metric(m0, "otelcol_process_runtime_total_alloc_bytes")) / float64(max(r.Events, 1))
+	a1, _ := c.allocated()
+	r.Bytes = (a1 - a0) / float64(max(r.Events, 1))
 	r.P50, r.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
 	r.Note = fmt.Sprintf("%d POSTs from %d clients; %.0f events/s wall", len(bodies), o.conc, float64(r.Events)/r.Wall.Seconds())
 	return r

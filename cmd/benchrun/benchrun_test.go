@@ -48,7 +48,7 @@ func TestPercentile(t *testing.T) {
 
 func TestRenderReport(t *testing.T) {
 	rs := []result{
-		{ID: "a", What: "ours", Events: 1000, CPU: time.Second, Mallocs: -1, Bytes: 2048},
+		{ID: "a", What: "ours", Events: 1000, CPU: time.Second, Mallocs: -1, Bytes: 2048, SteadyRSS: 40 << 20, PeakRSS: 50 << 20},
 		{ID: "b", What: "contrib", Events: 1000, CPU: 10 * time.Second, Mallocs: -1},
 		{ID: "d.1", What: "stdlib", Events: 1000, CPU: 500 * time.Millisecond, Mallocs: 40, Bytes: 3000, Note: "`stdlib`"},
 	}
@@ -57,6 +57,19 @@ func TestRenderReport(t *testing.T) {
 	assert.Contains(t, out, "| (a) ≥ 5× (b) in events per CPU-second | 10.0× | yes |")
 	assert.Contains(t, out, "| (a) ≥ 50% of the fastest raw decode of (d) (`stdlib`) | 50.0 % | yes |")
 	assert.Contains(t, out, "40.0 / 2.9 KiB")
+	assert.Contains(t, out, "| 10.0× | 40 / 50 | — / 2.0 KiB |")
+	assert.Contains(t, out, "| — / 0 | 40.0 / 2.9 KiB |", "no steady RSS where none was sampled")
+}
+
+// The steady RSS is the median of the second half: the climb is left out.
+func TestSteadyRSS(t *testing.T) {
+	t0 := time.Now()
+	var samples []rssSample
+	for i, mib := range []int64{10, 20, 30, 40, 50, 60, 100, 100, 100, 100} {
+		samples = append(samples, rssSample{t0.Add(time.Duration(i) * 100 * time.Millisecond), mib << 20})
+	}
+	assert.Equal(t, int64(100<<20), steadyRSS(samples))
+	assert.Zero(t, steadyRSS(nil))
 }
 
 // TestDecoders checks that every decoder of (d) accepts every generated event.

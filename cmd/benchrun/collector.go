@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -239,6 +240,63 @@ func procMemory(pid int) (rss, peak int64) {
 		}
 	}
 	return rss, peak
+}
+
+// rssSampler reads a process's VmRSS every 100 ms while a run lasts.
+type rssSampler struct {
+	pid     int
+	stop    chan struct{}
+	done    chan struct{}
+	samples []rssSample
+}
+
+type rssSample struct {
+	at  time.Time
+	rss int64
+}
+
+func sampleRSS(pid int) *rssSampler {
+	s := &rssSampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if rss, _ := procMemory(pid); rss > 0 {
+				s.samples = append(s.samples, rssSample{time.Now(), rss})
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
+}
+
+// steady ends the sampling and returns the RSS under sustained load: the
+// median of the samples of the run's second half, once the heap has grown
+// to its working size (the first half holds the climb).
+func (s *rssSampler) steady() int64 {
+	close(s.stop)
+	<-s.done
+	return steadyRSS(s.samples)
+}
+
+func steadyRSS(samples []rssSample) int64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	mid := samples[0].at.Add(samples[len(samples)-1].at.Sub(samples[0].at) / 2)
+	var late []int64
+	for _, x := range samples {
+		if !x.at.Before(mid) {
+			late = append(late, x.rss)
+		}
+	}
+	slices.Sort(late)
+	return late[len(late)/2]
 }
 
 // stop ends the collector gracefully, then by force.

@@ -44,6 +44,9 @@ type result struct {
 	CPU      time.Duration
 	PeakRSS  int64
 	EndRSS   int64
+	// SteadyRSS is the RSS under sustained load (rssSampler.steady); 0
+	// where not sampled.
+	SteadyRSS int64
 	// Mallocs and Bytes per event; Mallocs < 0 when unknown.
 	Mallocs, Bytes float64
 	P50, P99       time.Duration
@@ -308,13 +311,16 @@ func runFileCollector(bin string, o opts, id, what, cfg, file string, env []stri
 	}
 	u0, s0, _ := c.cpu()
 	start := time.Now()
+	rss := sampleRSS(c.cmd.Process.Pid)
 	if err := os.Link(file, filepath.Join(in, "audit.log")); err != nil {
+		rss.steady()
 		r.Err = err
 		return r
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	m1, err := c.waitAccepted(ctx, o.n)
+	r.SteadyRSS = rss.steady()
 	if err != nil {
 		r.Err = err
 		return r
@@ -377,7 +383,9 @@ func runWebhook(bin string, o opts, id, what, cfg, batches string) result {
 	a0, _ := c.allocated()
 	u0, s0, _ := c.cpu()
 	start := time.Now()
+	rss := sampleRSS(c.cmd.Process.Pid)
 	lat, err := post(url, bodies, o.conc)
+	r.SteadyRSS = rss.steady()
 	r.Wall = time.Since(start)
 	u1, s1, _ := c.cpu()
 	if err != nil {

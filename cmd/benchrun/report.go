@@ -67,6 +67,16 @@ func fmtRate(v float64) string {
 	}
 }
 
+// fmtRSS is "steady / peak" in MiB, or the peak alone where no steady RSS
+// was sampled.
+func fmtRSS(r result) string {
+	peak := fmt.Sprintf("%.0f", float64(r.PeakRSS)/(1<<20))
+	if r.SteadyRSS <= 0 {
+		return "— / " + peak
+	}
+	return fmt.Sprintf("%.0f / %s", float64(r.SteadyRSS)/(1<<20), peak)
+}
+
 func fmtAllocs(r result) string {
 	var parts []string
 	if r.Mallocs >= 0 {
@@ -107,7 +117,7 @@ func renderReport(o opts, m machine, rs []result, file string) string {
 	w("- **Command**: `go run ./cmd/benchrun -bin %s -n %d -seed %d -conc %d -repeat %d`\n\n", o.bin, o.n, o.seed, o.conc, max(o.repeat, 1))
 
 	base, haveBase := find(rs, "b")
-	w("| run | what | events | wall s | CPU s | events / CPU-s | × (b) | peak RSS MiB | allocs / event (count / bytes) | note |\n")
+	w("| run | what | events | wall s | CPU s | events / CPU-s | × (b) | RSS MiB (steady / peak) | allocs / event (count / bytes) | note |\n")
 	w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
 	for _, r := range rs {
 		if r.Err != nil {
@@ -125,12 +135,12 @@ func renderReport(o opts, m machine, rs []result, file string) string {
 		if r.Repeats != "" {
 			note = strings.TrimPrefix(note+"; "+r.Repeats, "; ")
 		}
-		w("| (%s) | %s | %d | %.2f | %.2f | %s | %s | %.0f | %s | %s |\n", r.ID, r.What, r.Events, r.Wall.Seconds(), r.CPU.Seconds(),
-			fmtRate(r.perCPUSecond()), ratio, float64(r.PeakRSS)/(1<<20), fmtAllocs(r), note)
+		w("| (%s) | %s | %d | %.2f | %.2f | %s | %s | %s | %s | %s |\n", r.ID, r.What, r.Events, r.Wall.Seconds(), r.CPU.Seconds(),
+			fmtRate(r.perCPUSecond()), ratio, fmtRSS(r), fmtAllocs(r), note)
 	}
 	w("\n")
 	w("How each row is measured:\n\n")
-	w("- Collector rows ((a), (b), (e), (f)) run `%s` (built by ocb from `bench/builder-config.yaml`: our components, contrib v0.159.0 `file_log` and `transform`, core `nop` exporter) as a child process. File rows: the collector starts on an empty directory; after 1 s the log file is hard-linked into it and the CPU time of the collector process (all threads, `/proc/<pid>/stat` utime+stime) is counted from then until its `otelcol_receiver_accepted_log_records` (scraped from its Prometheus endpoint every 100 ms) reaches the event count. Peak RSS is the process's `VmHWM`. Allocated bytes per event come from the collector's `otelcol_process_runtime_total_alloc_bytes`, read before the file is linked and after the last record, each time once the collector has been idle for 1.1 s (it serves a `runtime.MemStats` it reads at most once a second); allocation counts are not exported by the collector (see the Go benchmarks for those).\n", o.bin)
+	w("- Collector rows ((a), (b), (e), (f)) run `%s` (built by ocb from `bench/builder-config.yaml`: our components, contrib v0.159.0 `file_log` and `transform`, core `nop` exporter) as a child process. File rows: the collector starts on an empty directory; after 1 s the log file is hard-linked into it and the CPU time of the collector process (all threads, `/proc/<pid>/stat` utime+stime) is counted from then until its `otelcol_receiver_accepted_log_records` (scraped from its Prometheus endpoint every 100 ms) reaches the event count. RSS: steady is the median of the collector's `VmRSS`, read every 100 ms, over the second half of the measured span (the first half holds the heap's climb); peak is its `VmHWM`. Allocated bytes per event come from the collector's `otelcol_process_runtime_total_alloc_bytes`, read before the file is linked and after the last record, each time once the collector has been idle for 1.1 s (it serves a `runtime.MemStats` it reads at most once a second); allocation counts are not exported by the collector (see the Go benchmarks for those).\n", o.bin)
 	w("- (c) is `jq -c . < file > /dev/null`, CPU from `wait4`, peak RSS its `VmHWM` read every 20 ms.\n")
 	w("- (d) rows decode the same file line by line (bufio.Scanner, as a file reader does) in a child process of `benchrun` (`benchrun decode -impl NAME -file FILE`); CPU is the child's getrusage around the loop, allocations from `runtime.MemStats`, peak RSS its `VmHWM`.\n")
 	w("- (f) rows POST the EventList bodies (400 events each, items without kind/apiVersion as kube-apiserver sends them) with `%d` concurrent keep-alive clients to the webhook of a collector started with `GOMAXPROCS=1` (one core), after 10 warm-up POSTs; CPU of the collector from the first to the last answer; p50/p99 is the response time of one POST as the client sees it (the webhook answers only once the pipeline accepted the batch).\n\n", o.conc)

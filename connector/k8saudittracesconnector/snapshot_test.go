@@ -173,3 +173,9 @@ func TestSnapshotDetachesStrings(t *testing.T) {
 		"mixed":   []any{"alice", int64(1)},
 	}, got.AsRaw())
 }
+
+// A waiting request holds some 27 entries: their size is most of its
+// memory after the text.
+func TestSnapEntryIs24Bytes(t *testing.T) {
+	assert.Equal(t, uintptr(24), unsafe.Sizeof(snapEntry{}))
+}

@@ -179,3 +179,25 @@ func TestSnapshotDetachesStrings(t *testing.T) {
 func TestSnapEntryIs24Bytes(t *testing.T) {
 	assert.Equal(t, uintptr(24), unsafe.Sizeof(snapEntry{}))
 }
+
+// The receiver's keys are not copied into a snapshot's text, in whatever
+// order they come; other keys are.
+func TestSnapshotSharesKnownKeys(t *testing.T) {
+	m := pcommon.NewMap()
+	values := 0
+	for i := len(sharedKeys) - 1; i >= 0; i -= 2 { // backwards, every other one
+		m.PutStr(sharedKeys[i], "v"+sharedKeys[i])
+		values += 1 + len(sharedKeys[i])
+	}
+	m.PutStr("k8s.pod.name", "web-0") // the processor's object enrichment: not shared
+	values += len("web-0")
+
+	var snap attrSnapshot
+	snap.merge(m, true)
+	assert.Len(t, snap.text, values+len("k8s.pod.name"))
+	got := pcommon.NewMap()
+	snap.writeTo(got, false)
+	assert.Equal(t, ordered(m), ordered(got))
+	assert.True(t, snap.has(sharedKeys[len(sharedKeys)-1]))
+	assert.False(t, snap.has(sharedKeys[len(sharedKeys)-2]))
+}

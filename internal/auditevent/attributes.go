@@ -35,6 +35,19 @@ const (
 	// span reading the body for it.
 	AttrRequestReceivedTime = "k8s.audit.request_received_time"
 
+	// Added by the k8s_audit processor. The OpenTelemetry semantic
+	// conventions have no attribute for these, so they are k8s.audit.*.
+	AttrLatencyMS            = "k8s.audit.latency_ms"
+	AttrUserKind             = "k8s.audit.user.kind"
+	AttrUserSANamespace      = "k8s.audit.user.serviceaccount.namespace"
+	AttrUserSAName           = "k8s.audit.user.serviceaccount.name"
+	AttrUserNodeName         = "k8s.audit.user.node.name"
+	AttrImpersonated         = "k8s.audit.impersonated"
+	AttrImpersonatedUserKind = "k8s.audit.impersonated_user.kind"
+	AttrLongRunning          = "k8s.audit.long_running"
+	AttrOutcome              = "k8s.audit.outcome"
+	AttrRedactedCount        = "k8s.audit.redacted.count"
+
 	// AttrError says what was wrong with an input that is not a valid audit
 	// event; the record's body keeps the raw text.
 	AttrError = "k8s.audit.error"

@@ -3,24 +3,25 @@
 
 package k8sauditprocessor // import "github.com/otelcol-k8saudit/otelcol-k8saudit/processor/k8sauditprocessor"
 
-// Attributes this processor adds. The OpenTelemetry semantic conventions have
-// no attribute for these, so they are k8s.audit.*; the k8s.<kind>.name/uid
-// attributes of the object are semantic-convention names.
+import "github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
+
+// Attributes this processor adds, named in the shared model (the connector
+// keeps them by reference too).
 const (
-	attrLatencyMS = "k8s.audit.latency_ms"
+	attrLatencyMS = auditevent.AttrLatencyMS
 
-	attrUserKind        = "k8s.audit.user.kind"
-	attrUserSANamespace = "k8s.audit.user.serviceaccount.namespace"
-	attrUserSAName      = "k8s.audit.user.serviceaccount.name"
-	attrUserNodeName    = "k8s.audit.user.node.name"
+	attrUserKind        = auditevent.AttrUserKind
+	attrUserSANamespace = auditevent.AttrUserSANamespace
+	attrUserSAName      = auditevent.AttrUserSAName
+	attrUserNodeName    = auditevent.AttrUserNodeName
 
-	attrImpersonated         = "k8s.audit.impersonated"
-	attrImpersonatedUserKind = "k8s.audit.impersonated_user.kind"
+	attrImpersonated         = auditevent.AttrImpersonated
+	attrImpersonatedUserKind = auditevent.AttrImpersonatedUserKind
 
-	attrLongRunning = "k8s.audit.long_running"
-	attrOutcome     = "k8s.audit.outcome"
+	attrLongRunning = auditevent.AttrLongRunning
+	attrOutcome     = auditevent.AttrOutcome
 
-	attrRedactedCount = "k8s.audit.redacted.count"
+	attrRedactedCount = auditevent.AttrRedactedCount
 )
 
 // Values of k8s.audit.user.kind.

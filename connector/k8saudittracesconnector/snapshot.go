@@ -120,7 +120,7 @@ func (s *attrSnapshot) has(key string) bool {
 // value wins when later is set and the snapshot's stays otherwise. The
 // snapshot's keys keep their order, and m's new keys follow in theirs.
 func (s *attrSnapshot) merge(m pcommon.Map, later bool) {
-	var b snapBuilder
+	b := snapBuilder{shared: sharedCursor()}
 	b.grow(len(s.text)+mapTextBytes(m), len(s.ents)+mapEntries(m))
 	for i := 0; i < len(s.ents); i = s.next(i) {
 		key := s.key(s.ents[i].key)
@@ -190,23 +190,32 @@ type keyCursor struct {
 }
 
 func (c *keyCursor) find(key string) bool {
+	_, ok := c.index(key)
+	return ok
+}
+
+// index is key's index in the list.
+func (c *keyCursor) index(key string) (int, bool) {
 	for n := range c.keys {
 		i := (c.next + n) % len(c.keys)
 		if c.keys[i] == key {
 			c.next = i + 1
-			return true
+			return i, true
 		}
 	}
-	return false
+	return 0, false
 }
+
+// sharedCursor finds keys in sharedKeys.
+func sharedCursor() keyCursor { return keyCursor{keys: sharedKeys[:]} }
 
 // snapBuilder writes a snapshot into text and entries sized beforehand,
 // so that each is one allocation and the text never moves.
 type snapBuilder struct {
-	text       strings.Builder
-	ents       []snapEntry
-	rest       []pcommon.Value
-	nextShared int // where keySpan's search starts
+	text   strings.Builder
+	ents   []snapEntry
+	rest   []pcommon.Value
+	shared keyCursor // keySpan's search of sharedKeys
 }
 
 func (b *snapBuilder) grow(textBytes, entries int) {
@@ -215,26 +224,13 @@ func (b *snapBuilder) grow(textBytes, entries int) {
 }
 
 // keySpan is key's index in sharedKeys, or its copy in the text. Keys
-// mostly come in sharedKeys' order, so the search starts after the last
-// one found: one comparison a key, as a rule.
+// mostly come in sharedKeys' order, so the cursor makes that one
+// comparison a key, as a rule.
 func (b *snapBuilder) keySpan(key string) textSpan {
-	if i, ok := sharedIndex(key, &b.nextShared); ok {
+	if i, ok := b.shared.index(key); ok {
 		return textSpan{off: sharedBit | uint32(i), n: uint32(len(key))}
 	}
 	return b.span(key)
-}
-
-// sharedIndex is key's index in sharedKeys, searched from *next on, which
-// it moves past the key found.
-func sharedIndex(key string, next *int) (int, bool) {
-	for n := range len(sharedKeys) {
-		i := (*next + n) % len(sharedKeys)
-		if sharedKeys[i] == key {
-			*next = i + 1
-			return i, true
-		}
-	}
-	return 0, false
 }
 
 func (b *snapBuilder) span(s string) textSpan {
@@ -355,9 +351,9 @@ func allStrings(list pcommon.Slice) bool {
 // mapTextBytes bounds the text a snapshot of m takes: its keys that are
 // not shared and the strings of its strings and lists.
 func mapTextBytes(m pcommon.Map) int {
-	n, next := 0, 0
+	n, shared := 0, sharedCursor()
 	for k, v := range m.All() {
-		if _, ok := sharedIndex(k, &next); !ok {
+		if !shared.find(k) {
 			n += len(k)
 		}
 		switch v.Type() {

@@ -155,6 +155,42 @@ func TestRefusedSpansAreMadeAgain(t *testing.T) {
 	require.NoError(t, c.Shutdown(context.Background()))
 }
 
+// TestWaitingRequestOutlivesItsBatch: a request still waiting when
+// ConsumeLogs returns no longer refers to that batch, which its sender may
+// reuse; one that ends within its batch is made from the records as they
+// are.
+func TestWaitingRequestOutlivesItsBatch(t *testing.T) {
+	withExtra := func(ld plog.Logs, v string) plog.Logs {
+		ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().PutStr("only.received", v)
+		return ld
+	}
+	next := new(consumertest.TracesSink)
+	c := newTestConnector(t, defaultConfig(), next, time.Now)
+	ctx := context.Background()
+
+	// Apart: the first batch is overwritten once it was accepted.
+	first := withExtra(logsOf(t, true, eventJSON(auditID(1), auditevent.StageRequestReceived, 0, 0, 0)), "original")
+	require.NoError(t, c.ConsumeLogs(ctx, first))
+	first.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().Clear()
+	withExtra(first, "overwritten")
+	require.NoError(t, c.ConsumeLogs(ctx, logsOf(t, true, eventJSON(auditID(1), auditevent.StageResponseComplete, 0, 5*time.Millisecond, 200))))
+
+	// Together, in one batch.
+	require.NoError(t, c.ConsumeLogs(ctx, withExtra(logsOf(t, true,
+		eventJSON(auditID(2), auditevent.StageRequestReceived, 0, 0, 0),
+		eventJSON(auditID(2), auditevent.StageResponseComplete, 0, 5*time.Millisecond, 200)), "together")))
+
+	require.Equal(t, 2, next.SpanCount())
+	for i, want := range []string{"original", "together"} {
+		attrs := next.AllTraces()[i].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+		assert.Equal(t, want, strAttr(attrs, "only.received"))
+		assert.Equal(t, auditevent.StageResponseComplete, strAttr(attrs, auditevent.AttrStage), "the final record wins")
+		assert.Equal(t, int64(200), intAttr(attrs, auditevent.AttrHTTPStatusCode))
+	}
+	assert.Empty(t, c.borrowed, "nothing is left borrowed")
+	require.NoError(t, c.Shutdown(ctx))
+}
+
 // TestConcurrentBatches: kube-apiserver sends batches concurrently; each
 // request's stages are split over them and still make exactly one span.
 func TestConcurrentBatches(t *testing.T) {

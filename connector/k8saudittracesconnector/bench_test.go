@@ -78,6 +78,48 @@ func BenchmarkConsumeLogs(b *testing.B) {
 	}
 }
 
+// BenchmarkConsumeLogsApart is RequestReceived+ResponseComplete with each
+// request's stages in consecutive batches: each request waits past the
+// batch that made it, so its first record is copied aside.
+func BenchmarkConsumeLogsApart(b *testing.B) {
+	dir := filepath.Join("..", "..", "internal", "auditevent", "testdata", "mapping")
+	var batches [2]plog.Logs
+	for i, name := range []string{"v1-requestreceived-create-deployment.json", "v1-responsecomplete-create-deployment.json"} {
+		e, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(b, err)
+		batches[i] = plog.NewLogs()
+		lrs := batches[i].ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+		conv := auditevent.Converter{RawBody: true}
+		for range benchBatch {
+			conv.AppendEvent(lrs, e, "", auditevent.Now())
+		}
+	}
+	c, err := newConnector(newNopSettings(), defaultConfig(), consumertest.NewNop(), time.Now)
+	require.NoError(b, err)
+	ctx := context.Background()
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for _, ld := range batches {
+			lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+			for i := range lrs.Len() {
+				lrs.At(i).Attributes().PutStr(auditevent.AttrAuditID, fmt.Sprint("bench-", n+i))
+			}
+		}
+		n += benchBatch
+		b.StartTimer()
+		for _, ld := range batches {
+			if err := c.ConsumeLogs(ctx, ld); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*benchBatch), "ns/record")
+	require.NoError(b, c.Shutdown(ctx))
+}
+
 // BenchmarkSetSpan is the conversion alone: one ended request to a span.
 func BenchmarkSetSpan(b *testing.B) {
 	ld := logsOf(b, false, eventJSON(auditID(1), auditevent.StageResponseComplete, 0, 5*time.Millisecond, 200))

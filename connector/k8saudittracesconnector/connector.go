@@ -35,6 +35,12 @@ type tracesConnector struct {
 	mu      sync.Mutex
 	pending pendingSet
 	emitted rememberedSet
+	// borrowed are the requests made during this ConsumeLogs whose
+	// attributes are still the input's: most end within the same batch
+	// (a request's stages are logged a few lines apart), and their span is
+	// then made from the records without copying the first one aside. The
+	// rest are copied before the call returns (ownBorrowed).
+	borrowed []*request
 
 	stop chan struct{}
 	done sync.WaitGroup
@@ -143,8 +149,21 @@ func (c *tracesConnector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		}
 	}
 	c.expire(now, out, &n)
+	c.ownBorrowed()
 	c.mu.Unlock()
 	return c.send(ctx, out, &n)
+}
+
+// ownBorrowed copies the attributes of the requests that still wait, before
+// the batch they borrow from is given back. Called with mu held.
+func (c *tracesConnector) ownBorrowed() {
+	for i, r := range c.borrowed {
+		if c.pending.get(r.key) == r {
+			r.own()
+		}
+		c.borrowed[i] = nil
+	}
+	c.borrowed = c.borrowed[:0]
 }
 
 // flushExpired emits the requests that waited their TTL.
@@ -185,8 +204,8 @@ func (c *tracesConnector) observe(lr plog.LogRecord, res *resourceOf, now time.T
 			c.emit(oldest, reasonEvicted, now, out, n)
 		}
 		req := newRequest(&o, lr.Attributes(), res.get(), now)
-		req.own()
 		c.pending.push(&req)
+		c.borrowed = append(c.borrowed, &req)
 		n.pendingDelta++
 	case r.has(o.stage):
 		n.duplicates++

@@ -29,8 +29,9 @@ type request struct {
 	top   stage // the latest stage seen
 
 	// attrs are the attributes of the record the request was made from,
-	// borrowed until own copies them into snap, which then holds the
-	// records' attributes, the latest stage's winning.
+	// borrowed (for the ConsumeLogs call that made it, at most) until own
+	// copies them into snap, which then holds the records' attributes, the
+	// latest stage's winning.
 	attrs pcommon.Map
 	snap  attrSnapshot
 	owned bool
@@ -88,6 +89,9 @@ func (r *request) add(o *observation, attrs pcommon.Map) {
 // then the other stages' where the final record has none.
 func (r *request) spanAttributes(dst pcommon.Map) {
 	switch {
+	case r.hasFinal && !r.owned:
+		r.final.CopyTo(dst)
+		fillFrom(dst, r.attrs)
 	case r.hasFinal:
 		r.final.CopyTo(dst)
 		r.snap.writeTo(dst, true)

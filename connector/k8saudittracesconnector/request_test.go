@@ -46,28 +46,40 @@ func TestOwnDetachesStrings(t *testing.T) {
 
 // TestFinalRecordWins: the record that ends a request is borrowed, not
 // merged into the pending attributes, and still wins over an earlier
-// stage's in the span, which keeps what only the earlier stage had.
+// stage's in the span, which keeps what only the earlier stage had; both
+// when the earlier stage was copied aside (it came in an earlier batch) and
+// when it is still borrowed (the same batch).
 func TestFinalRecordWins(t *testing.T) {
-	first := pcommon.NewMap()
-	first.PutStr("k8s.audit.stage", "RequestReceived")
-	first.PutStr("only.first", "kept")
-	final := pcommon.NewMap()
-	final.PutStr("k8s.audit.stage", "ResponseComplete")
-	final.PutInt("http.response.status_code", 201)
+	for _, owned := range []bool{true, false} {
+		first := pcommon.NewMap()
+		first.PutStr("k8s.audit.stage", "RequestReceived")
+		first.PutStr("only.first", "kept")
+		first.PutStr("http.response.status_code", "not yet")
+		final := pcommon.NewMap()
+		final.PutStr("k8s.audit.stage", "ResponseComplete")
+		final.PutInt("http.response.status_code", 201)
 
-	r := newRequest(&observation{stage: stageRequestReceived}, first, nil, time.Time{})
-	r.own()
-	r.add(&observation{stage: stageResponseComplete, ends: true}, final)
-	assert.Equal(t, 2, pendingAttrs(&r).Len(), "the final record is not copied into the pending attributes")
+		r := newRequest(&observation{stage: stageRequestReceived}, first, nil, time.Time{})
+		if owned {
+			r.own()
+		}
+		r.add(&observation{stage: stageResponseComplete, ends: true}, final)
+		if owned {
+			assert.Equal(t, 3, pendingAttrs(&r).Len(), "the final record is not copied into the pending attributes")
+		} else {
+			assert.Zero(t, len(r.snap.ents), "nothing is copied while the first record is borrowed")
+		}
 
-	got := pcommon.NewMap()
-	r.spanAttributes(got)
-	assert.Equal(t, map[string]any{
-		"k8s.audit.stage":           "ResponseComplete",
-		"http.response.status_code": int64(201),
-		"only.first":                "kept",
-	}, got.AsRaw())
-	assert.Equal(t, 2, final.Len(), "the final record's attributes are left as they were")
+		got := pcommon.NewMap()
+		r.spanAttributes(got)
+		assert.Equal(t, map[string]any{
+			"k8s.audit.stage":           "ResponseComplete",
+			"http.response.status_code": int64(201),
+			"only.first":                "kept",
+		}, got.AsRaw(), "owned %v", owned)
+		assert.Equal(t, 2, final.Len(), "the final record's attributes are left as they were")
+		assert.Equal(t, 3, first.Len(), "the first record's attributes are left as they were")
+	}
 }
 
 // pendingAttrs are the attributes a pending request holds, as a map.

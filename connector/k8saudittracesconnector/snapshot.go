@@ -181,6 +181,21 @@ func (s *attrSnapshot) writeTo(dst pcommon.Map, fill bool) {
 	}
 }
 
+// fillFrom puts into dst the attributes of src whose key dst does not have
+// (as writeTo with fill, for attributes not yet copied into a snapshot).
+func fillFrom(dst, src pcommon.Map) {
+	var buf [32]string
+	had := keyCursor{keys: buf[:0]}
+	for k := range dst.All() {
+		had.keys = append(had.keys, k)
+	}
+	for k, v := range src.All() {
+		if !had.find(k) {
+			v.CopyTo(dst.PutEmpty(k))
+		}
+	}
+}
+
 // keyCursor finds keys in a list of keys that mostly come in the list's
 // order: each search starts where the last one matched, so that such a
 // walk costs one comparison a key where a pcommon.Map.Get costs a scan.

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/xpdata/pref"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 	"golang.org/x/text/encoding/unicode"
@@ -130,9 +131,11 @@ func (s *fileSource) emit(ctx context.Context, tokens [][]byte, attrs map[string
 	}
 	s.r.recordBadInput(ctx, "file", counts, lrs)
 
+	// Counted before: once the pipeline has the batch, it is not ours to read.
+	n := lrs.Len()
 	obsCtx := s.obs.StartLogsOp(ctx)
 	err := s.consume(ctx, logs)
-	s.obs.EndLogsOp(obsCtx, dataFormat, lrs.Len(), err)
+	s.obs.EndLogsOp(obsCtx, dataFormat, n, err)
 	return err
 }
 
@@ -140,6 +143,12 @@ func (s *fileSource) emit(ctx context.Context, tokens [][]byte, attrs map[string
 // the source stops: fileconsumer moves past a batch whatever the callback
 // returns, so giving up here would lose the lines.
 func (s *fileSource) consume(ctx context.Context, ld plog.Logs) error {
+	// The batch is ours until the last try: with pdata's pooling (the
+	// pdata.useProtoPooling gate), the collector gives a batch's memory back
+	// for reuse when the first ConsumeLogs returns, refused or not, unless
+	// another reference holds it.
+	pref.RefLogs(ld)
+	defer pref.UnrefLogs(ld)
 	wait := retryInitial
 	for {
 		err := s.r.next.ConsumeLogs(ctx, ld)

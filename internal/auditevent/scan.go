@@ -165,11 +165,10 @@ func (s *scanner) event(ev *Event, f *scannedFields) error {
 // str reads a value that the mapping wants as a string: anything else reads
 // as "", as str() on a map does.
 func (s *scanner) str() (string, error) {
-	if s.dec.PeekKind() != '"' {
-		return "", skipValue(s.dec)
-	}
+	// One ReadValue, which skips any other kind of value as well: a
+	// PeekKind first would cost as much again.
 	lit, err := s.dec.ReadValue()
-	if err != nil {
+	if err != nil || lit[0] != '"' {
 		return "", err
 	}
 	return s.unquote(lit), nil

@@ -27,11 +27,8 @@ const benchBatch = 100
 // ResponseComplete in the same batch; with the body as a map and as JSON
 // text. Every iteration uses new audit IDs, so that nothing is a duplicate.
 func BenchmarkConsumeLogs(b *testing.B) {
-	dir := filepath.Join("..", "..", "internal", "auditevent", "testdata", "mapping")
-	complete, err := os.ReadFile(filepath.Join(dir, "v1-responsecomplete-create-deployment.json"))
-	require.NoError(b, err)
-	received, err := os.ReadFile(filepath.Join(dir, "v1-requestreceived-create-deployment.json"))
-	require.NoError(b, err)
+	complete := readMapping(b, "v1-responsecomplete-create-deployment.json")
+	received := readMapping(b, "v1-requestreceived-create-deployment.json")
 
 	for _, bc := range []struct {
 		name   string
@@ -44,14 +41,8 @@ func BenchmarkConsumeLogs(b *testing.B) {
 		{"RequestReceived+ResponseComplete/raw", [][]byte{received, complete}, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			ld := plog.NewLogs()
-			lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-			conv := auditevent.Converter{RawBody: bc.raw}
-			for range benchBatch {
-				for _, e := range bc.events {
-					conv.AppendEvent(lrs, e, "", auditevent.Now())
-				}
-			}
+			ld := benchLogs(bc.raw, bc.events...)
+			lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 			c, err := newConnector(newNopSettings(), defaultConfig(), consumertest.NewNop(), time.Now)
 			require.NoError(b, err)
 			ctx := context.Background()
@@ -82,17 +73,9 @@ func BenchmarkConsumeLogs(b *testing.B) {
 // request's stages in consecutive batches: each request waits past the
 // batch that made it, so its first record is copied aside.
 func BenchmarkConsumeLogsApart(b *testing.B) {
-	dir := filepath.Join("..", "..", "internal", "auditevent", "testdata", "mapping")
-	var batches [2]plog.Logs
-	for i, name := range []string{"v1-requestreceived-create-deployment.json", "v1-responsecomplete-create-deployment.json"} {
-		e, err := os.ReadFile(filepath.Join(dir, name))
-		require.NoError(b, err)
-		batches[i] = plog.NewLogs()
-		lrs := batches[i].ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-		conv := auditevent.Converter{RawBody: true}
-		for range benchBatch {
-			conv.AppendEvent(lrs, e, "", auditevent.Now())
-		}
+	batches := [...]plog.Logs{
+		benchLogs(true, readMapping(b, "v1-requestreceived-create-deployment.json")),
+		benchLogs(true, readMapping(b, "v1-responsecomplete-create-deployment.json")),
 	}
 	c, err := newConnector(newNopSettings(), defaultConfig(), consumertest.NewNop(), time.Now)
 	require.NoError(b, err)
@@ -118,6 +101,28 @@ func BenchmarkConsumeLogsApart(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*benchBatch), "ns/record")
 	require.NoError(b, c.Shutdown(ctx))
+}
+
+// readMapping reads one of the real kube-apiserver events of the mapping
+// tests.
+func readMapping(b *testing.B, name string) []byte {
+	e, err := os.ReadFile(filepath.Join("..", "..", "internal", "auditevent", "testdata", "mapping", name))
+	require.NoError(b, err)
+	return e
+}
+
+// benchLogs is a batch of benchBatch rounds of events, as the receiver
+// converts them.
+func benchLogs(raw bool, events ...[]byte) plog.Logs {
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	conv := auditevent.Converter{RawBody: raw}
+	for range benchBatch {
+		for _, e := range events {
+			conv.AppendEvent(lrs, e, "", auditevent.Now())
+		}
+	}
+	return ld
 }
 
 // BenchmarkSetSpan is the conversion alone: one ended request to a span.

@@ -145,11 +145,9 @@ func (s *attrSnapshot) merge(m pcommon.Map, later bool) {
 // record's, which has most of an earlier stage's, in the same order).
 func (s *attrSnapshot) writeTo(dst pcommon.Map, fill bool) {
 	var buf [32]string
-	had := keyCursor{keys: buf[:0]}
+	var had keyCursor
 	if fill {
-		for k := range dst.All() {
-			had.keys = append(had.keys, k)
-		}
+		had = keysOf(dst, buf[:0])
 	} else {
 		dst.EnsureCapacity(dst.Len() + len(s.ents))
 	}
@@ -185,15 +183,21 @@ func (s *attrSnapshot) writeTo(dst pcommon.Map, fill bool) {
 // (as writeTo with fill, for attributes not yet copied into a snapshot).
 func fillFrom(dst, src pcommon.Map) {
 	var buf [32]string
-	had := keyCursor{keys: buf[:0]}
-	for k := range dst.All() {
-		had.keys = append(had.keys, k)
-	}
+	had := keysOf(dst, buf[:0])
 	for k, v := range src.All() {
 		if !had.find(k) {
 			v.CopyTo(dst.PutEmpty(k))
 		}
 	}
+}
+
+// keysOf is a cursor over m's keys, appended to buf (room for a record's
+// keys, on the caller's stack).
+func keysOf(m pcommon.Map, buf []string) keyCursor {
+	for k := range m.All() {
+		buf = append(buf, k)
+	}
+	return keyCursor{keys: buf}
 }
 
 // keyCursor finds keys in a list of keys that mostly come in the list's

@@ -136,13 +136,24 @@ var ErrPayload = errors.New("invalid payload")
 // the payload as a whole cannot be read, and then nothing is appended.
 func (c *Converter) AppendPayload(lrs plog.LogRecordSlice, payload []byte, observed pcommon.Timestamp) (Counts, error) {
 	start := lrs.Len()
+	if c.RawBody {
+		if counts, ok := c.appendRawPayload(lrs, payload, observed); ok {
+			return counts, nil
+		}
+		truncate(lrs, start)
+	}
 	counts, err := c.appendPayload(lrs, payload, observed)
 	if err != nil {
-		i := 0
-		lrs.RemoveIf(func(plog.LogRecord) bool { i++; return i > start })
+		truncate(lrs, start)
 		return Counts{}, fmt.Errorf("%w: %w", ErrPayload, err)
 	}
 	return counts, nil
+}
+
+// truncate removes the records from index n on.
+func truncate(lrs plog.LogRecordSlice, n int) {
+	i := 0
+	lrs.RemoveIf(func(plog.LogRecord) bool { i++; return i > n })
 }
 
 func (c *Converter) appendPayload(lrs plog.LogRecordSlice, payload []byte, observed pcommon.Timestamp) (Counts, error) {
@@ -153,27 +164,18 @@ func (c *Converter) appendPayload(lrs plog.LogRecordSlice, payload []byte, obser
 	pd := getDecoder(payload)
 	defer putDecoder(pd)
 	dec := pd.dec
-	// body_format: raw scans each item in place, slicing its strings from
-	// the payload's bytes seen as text. That is safe because each item's
-	// strings are moved onto the item's own copy of its text (rebaser)
-	// before its record is appended; FuzzAppendPayload overwrites the
-	// payload once converted to prove it.
-	var text string
-	if c.RawBody && len(payload) > 0 && utf8.Valid(payload) {
-		text = unsafe.String(unsafe.SliceData(payload), len(payload))
-	}
 	switch trimmed[0] {
 	case '[':
 		if _, err := dec.ReadToken(); err != nil {
 			return Counts{}, syntaxError(err)
 		}
-		counts, err := c.appendItems(dec, lrs, payload, text, "", observed)
+		counts, err := c.appendItems(dec, lrs, payload, "", observed)
 		if err != nil {
 			return counts, err
 		}
 		return counts, expectEOF(dec)
 	case '{':
-		return c.appendObject(dec, lrs, payload, text, observed)
+		return c.appendObject(dec, lrs, payload, observed)
 	default:
 		return Counts{}, errors.New("body must be a JSON object (an EventList or an Event) or an array of events")
 	}
@@ -181,7 +183,7 @@ func (c *Converter) appendPayload(lrs plog.LogRecordSlice, payload []byte, obser
 
 // appendObject reads a top-level object: an EventList's items are converted
 // as they are read; an object without items is a single event.
-func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, text string, observed pcommon.Timestamp) (Counts, error) {
+func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, observed pcommon.Timestamp) (Counts, error) {
 	if _, err := dec.ReadToken(); err != nil {
 		return Counts{}, syntaxError(err)
 	}
@@ -225,7 +227,7 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 				return counts, syntaxError(err)
 			}
 			sawItems = true
-			n, err := c.appendItems(dec, lrs, payload, text, apiVersion, observed)
+			n, err := c.appendItems(dec, lrs, payload, apiVersion, observed)
 			counts.Add(n)
 			if err != nil {
 				return counts, err
@@ -255,23 +257,21 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 	}
 }
 
-// appendItems appends the items of a list. text is the payload's text for
-// body_format: raw, or "" when it is not valid UTF-8.
-func (c *Converter) appendItems(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, text, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
+// appendItems appends the items of a list.
+func (c *Converter) appendItems(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
 	var counts Counts
 	for dec.PeekKind() != ']' {
 		var n Counts
 		var err error
 		switch {
-		case dec.PeekKind() != '{' || (c.RawBody && text == ""):
-			// Not an object, or raw text whose strings would not line up
-			// with their repaired UTF-8: read out, then decoded on its own.
+		case c.RawBody || dec.PeekKind() != '{':
+			// Read out, then converted on its own: a raw item's record
+			// keeps its own copy of the item's text for a body, and its
+			// strings are sliced from that copy, not from the payload.
 			var item jsontext.Value
 			if item, err = dec.ReadValue(); err == nil {
 				n = c.AppendEvent(lrs, item, apiVersion, observed)
 			}
-		case c.RawBody:
-			n, err = c.appendRawItemInPlace(dec, lrs, payload, text, apiVersion, observed)
 		default:
 			n, err = c.appendItemInPlace(dec, lrs, payload, apiVersion, observed)
 		}
@@ -305,43 +305,6 @@ func (c *Converter) appendItemInPlace(dec *jsontext.Decoder, lrs plog.LogRecordS
 		return Counts{Malformed: 1}, nil
 	}
 	SetRecord(&ev, lr, observed)
-	return Counts{Events: 1}, nil
-}
-
-// appendRawItemInPlace is appendItemInPlace for body_format: raw: the item
-// is scanned straight from the payload's decoder, so that it is tokenized
-// once, and its record gets its own copy of the item's text for a body.
-func (c *Converter) appendRawItemInPlace(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, text, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
-	depth := dec.StackDepth()
-	start := dec.InputOffset()
-	s := scanner{dec: dec, text: text}
-	ev, f := newScannedEvent()
-	if err := s.event(&ev, &f); err != nil {
-		return Counts{}, err
-	}
-	if s.general {
-		// An escaped member name: the rest of the item is read out, and the
-		// whole item decoded again, as a log line would be.
-		for dec.StackDepth() > depth {
-			if _, err := dec.ReadToken(); err != nil {
-				return Counts{}, err
-			}
-		}
-	}
-	end := int(dec.InputOffset())
-	item := bytes.TrimLeft(payload[start:end], " \t\r\n,")
-	if s.general {
-		return c.AppendEvent(lrs, item, apiVersion, observed), nil
-	}
-	lr := lrs.AppendEmpty()
-	if err := f.finish(&ev, apiVersion); err != nil {
-		SetBadInputRecord(lr, item, ErrorTypeMalformed, err, observed)
-		return Counts{Malformed: 1}, nil
-	}
-	r := rebaser{from: text, off: end - len(item), to: string(item)}
-	r.event(&ev)
-	SetRecord(&ev, lr, observed)
-	lr.Body().SetStr(r.to)
 	return Counts{Events: 1}, nil
 }
 

@@ -74,7 +74,7 @@ func FuzzAppendPayload(f *testing.F) {
 		for i := 1; i < lrs.Len(); i++ {
 			assertValidUTF8(t, lrs.At(i).Body())
 		}
-		// body_format: raw, which scans the items in place, reads the same.
+		// body_format: raw, which scans each item from its own text, reads the same.
 		rawPayloadMatchesStructured(t, payload)
 		// The webhook reuses the payload's buffer once this returns.
 		assertKeepsNoPayloadMemory(t, Converter{}, payload)

@@ -8,9 +8,8 @@ import "go.opentelemetry.io/collector/pdata/pcommon"
 // The string lists of an event. A scan keeps the ones it reads as Go
 // strings (Event.strs) until setAttributes makes them the record's lists
 // at their size: a pcommon.Slice made while reading regrows as it goes, is
-// then moved into the record, and the webhook's rebase wraps each of its
-// strings again. The lists are almost always strings only (groups, IPs);
-// one that is not is read into its pcommon.Slice field as before.
+// then moved into the record. The lists are almost always strings only
+// (groups, IPs); one that is not is read into its pcommon.Slice field.
 type listID uint8
 
 const (
@@ -77,53 +76,44 @@ func appendStrs(sl pcommon.Slice, strs []string) {
 // list reads the value of a list member into ev: its strings into strs,
 // or, for a list that holds anything else, into its pcommon.Slice field.
 // Anything but an array reads as an empty list, as on the map path.
-func (s *scanner) list(ev *Event, id listID) error {
+func (s *scanner) list(ev *Event, id listID) {
 	field := ev.listField(id)
 	*field, ev.lists[id] = emptySlice, strList{}
-	if s.dec.PeekKind() != '[' {
-		return skipValue(s.dec)
+	l := &s.l
+	if l.peek() != '[' {
+		l.skip()
+		return
 	}
-	if _, err := s.dec.ReadToken(); err != nil {
-		return err
-	}
+	l.open('[')
 	if ev.strs == nil {
 		// Room for what an event's lists hold as a rule: a user's
 		// groups and one source IP.
 		ev.strs = make([]string, 0, 8)
 	}
 	start := len(ev.strs)
-	for s.dec.PeekKind() == '"' {
-		str, err := s.str()
-		if err != nil {
-			return err
+	var mixed pcommon.Slice
+	isMixed := false // an item is not a string: the list as the map path reads it
+	for first := true; l.more(']', first); first = false {
+		isStr := l.peek() == '"'
+		if !isMixed && !isStr {
+			isMixed, mixed = true, pcommon.NewSlice()
+			appendStrs(mixed, ev.strs[start:])
+			ev.strs = ev.strs[:start]
 		}
-		ev.strs = append(ev.strs, str)
-	}
-	if s.dec.PeekKind() == ']' {
-		ev.lists[id] = strList{start: int32(start), end: int32(len(ev.strs)), ok: true}
-		_, err := s.dec.ReadToken()
-		return err
-	}
-	// Not only strings: the list as the map path reads it.
-	sl := pcommon.NewSlice()
-	appendStrs(sl, ev.strs[start:])
-	ev.strs = ev.strs[:start]
-	for s.dec.PeekKind() != ']' {
-		if s.dec.PeekKind() == '"' {
-			str, err := s.str()
-			if err != nil {
-				return err
-			}
-			sl.AppendEmpty().SetStr(str)
-			continue
-		}
-		if err := readValue(s.dec, sl.AppendEmpty()); err != nil {
-			return err
+		switch {
+		case !isMixed:
+			ev.strs = append(ev.strs, s.str())
+		case isStr:
+			mixed.AppendEmpty().SetStr(s.str())
+		default:
+			s.value(mixed.AppendEmpty())
 		}
 	}
-	*field = sl
-	_, err := s.dec.ReadToken()
-	return err
+	if isMixed {
+		*field = mixed
+		return
+	}
+	ev.lists[id] = strList{start: int32(start), end: int32(len(ev.strs)), ok: true}
 }
 
 // putList puts a list of the event into attrs, if it has items: the

@@ -4,11 +4,10 @@
 package auditevent // import "github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 
 import (
-	"bytes"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -19,23 +18,16 @@ import (
 // the same errors. text is raw as a string when raw is valid UTF-8, else "":
 // strings without escapes are then sliced from it instead of copied.
 func scanEvent(raw []byte, text, defaultAPIVersion string) (Event, error) {
-	pd := getDecoder(raw)
-	s := scanner{dec: pd.dec, text: text}
+	s := scanner{l: lexer{b: raw}, text: text}
 	ev, f := newScannedEvent()
-	err := s.event(&ev, &f)
-	if err == nil {
-		err = expectEOF(s.dec)
-	} else {
-		err = syntaxError(err)
-	}
-	putDecoder(pd)
-	if err != nil || s.general {
+	s.event(&ev, &f)
+	if s.general || !s.l.atEOF() {
 		// What the scan cannot settle the general decoder does, with its
 		// messages: a document that is not an object, a syntax error, or
 		// an escaped member name, which may spell one of the fields.
 		return scanGeneral(raw, defaultAPIVersion)
 	}
-	err = f.finish(&ev, defaultAPIVersion)
+	err := f.finish(&ev, defaultAPIVersion)
 	return ev, err
 }
 
@@ -74,10 +66,11 @@ func scanGeneral(raw []byte, defaultAPIVersion string) (Event, error) {
 // strings share text's memory, and its Body and Annotations are empty (the
 // authorization annotations are in AuthzDecision and AuthzReason).
 func ScanText(text string) (ev Event, err error) {
+	raw := unsafe.Slice(unsafe.StringData(text), len(text)) // only read
 	if !utf8.ValidString(text) {
-		ev, err = scanEvent([]byte(text), "", "")
+		ev, err = scanEvent(raw, "", "")
 	} else {
-		ev, err = scanEvent([]byte(text), text, "")
+		ev, err = scanEvent(raw, text, "")
 	}
 	ev.materializeLists()
 	return ev, err
@@ -89,226 +82,226 @@ type scannedFields struct {
 	timeFields       // the stage is read into Event.Stage
 }
 
+// scanner reads the fields of an event from its text with a lexer. A
+// syntax error stops the lexer, and the caller then reads the text with
+// the general decoder, so the scan's reads need not check for one.
 type scanner struct {
-	dec  *jsontext.Decoder
+	l    lexer
 	text string
 	// general is set on a member name with escapes, which the scan does
-	// not unquote (skip): the general decoder then reads the event.
+	// not unquote: the general decoder then reads the event.
 	general bool
+	// unquoteNames reads escaped member names instead, for a reader that
+	// has no general decoder to fall back on.
+	unquoteNames bool
 }
 
-func (s *scanner) event(ev *Event, f *scannedFields) error {
-	if tok, err := s.dec.ReadToken(); err != nil || tok.Kind() != '{' {
-		s.general = err == nil
-		return err
+func (s *scanner) event(ev *Event, f *scannedFields) {
+	if s.l.peek() != '{' {
+		s.general = true
+		return
 	}
-	for s.dec.PeekKind() != '}' {
-		key, err := s.dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		var err2 error
-		switch string(key) {
-		case `"kind"`:
-			f.kind, err2 = s.checked()
-		case `"apiVersion"`:
-			f.apiVersion, err2 = s.checked()
-		case `"level"`:
-			ev.Level, err2 = s.str()
-		case `"auditID"`:
-			ev.AuditID, err2 = s.str()
-		case `"stage"`:
-			ev.Stage, err2 = s.str()
-		case `"requestURI"`:
-			ev.RequestURI, err2 = s.str()
-		case `"verb"`:
-			ev.Verb, err2 = s.str()
-		case `"userAgent"`:
-			ev.UserAgent, err2 = s.str()
-		case `"user"`:
-			err2 = s.user(ev, &ev.User, listUserGroups)
-		case `"impersonatedUser"`:
-			err2 = s.user(ev, &ev.ImpersonatedUser, listImpersonatedGroups)
-		case `"sourceIPs"`:
-			err2 = s.list(ev, listSourceIPs)
-		case `"objectRef"`:
-			ev.ObjectRef, err2 = s.objectRef()
-		case `"responseStatus"`:
-			err2 = s.responseStatus(ev)
-		case `"annotations"`:
-			err2 = s.annotations(ev)
-		case `"stageTimestamp"`:
-			f.stageTimestamp, err2 = s.str()
-		case `"requestReceivedTimestamp"`:
-			f.requestReceivedTimestamp, err2 = s.str()
-		case `"timestamp"`:
-			f.timestamp, err2 = s.str()
-		case `"metadata"`:
-			err2 = s.object(func(name []byte) (err error) {
-				if string(name) == "creationTimestamp" {
-					f.creationTimestamp, err = s.str()
-					return err
-				}
-				return s.skip(name)
-			}, func() { f.creationTimestamp = "" })
+	s.members(func(name []byte) {
+		switch string(name) {
+		case "kind":
+			f.kind = s.checked()
+		case "apiVersion":
+			f.apiVersion = s.checked()
+		case "level":
+			ev.Level = s.str()
+		case "auditID":
+			ev.AuditID = s.str()
+		case "stage":
+			ev.Stage = s.str()
+		case "requestURI":
+			ev.RequestURI = s.str()
+		case "verb":
+			ev.Verb = s.str()
+		case "userAgent":
+			ev.UserAgent = s.str()
+		case "user":
+			s.user(ev, &ev.User, listUserGroups)
+		case "impersonatedUser":
+			s.user(ev, &ev.ImpersonatedUser, listImpersonatedGroups)
+		case "sourceIPs":
+			s.list(ev, listSourceIPs)
+		case "objectRef":
+			ev.ObjectRef = s.objectRef()
+		case "responseStatus":
+			s.responseStatus(ev)
+		case "annotations":
+			s.annotations(ev)
+		case "stageTimestamp":
+			f.stageTimestamp = s.str()
+		case "requestReceivedTimestamp":
+			f.requestReceivedTimestamp = s.str()
+		case "timestamp":
+			f.timestamp = s.str()
+		case "metadata":
+			s.creationTimestamp(&f.creationTimestamp)
 		default:
-			err2 = s.skip(key)
+			s.l.skip()
 		}
-		if err2 != nil || s.general {
-			return err2
-		}
+	})
+}
+
+// members calls member with the name of each member of the object that
+// comes next, which must read its value (or skip it). A name with escapes
+// is never one the scan reads as such, but may spell one: the general
+// decoder then reads the event (unless unquoteNames).
+func (s *scanner) members(member func(name []byte)) {
+	l := &s.l
+	if !l.open('{') {
+		return
 	}
-	_, err := s.dec.ReadToken()
-	return err
+	for first := true; l.more('}', first); first = false {
+		start, end, esc := l.name()
+		if l.failed {
+			return
+		}
+		name := l.b[start+1 : end-1]
+		switch {
+		case esc && !s.unquoteNames:
+			s.general = true
+			l.fail()
+			return
+		case esc:
+			name = []byte(unquote(l.b[start:end]))
+		}
+		member(name)
+	}
 }
 
 // str reads a value that the mapping wants as a string: anything else reads
 // as "", as str() on a map does.
-func (s *scanner) str() (string, error) {
-	// One ReadValue, which skips any other kind of value as well: a
-	// PeekKind first would cost as much again.
-	lit, err := s.dec.ReadValue()
-	if err != nil || lit[0] != '"' {
-		return "", err
+func (s *scanner) str() string {
+	if s.l.peek() != '"' {
+		s.l.skip()
+		return ""
 	}
-	return s.unquote(lit), nil
-}
-
-// unquote slices the string out of the event's text when it has no escapes.
-func (s *scanner) unquote(lit []byte) string {
-	if s.text != "" && bytes.IndexByte(lit, '\\') < 0 {
-		end := int(s.dec.InputOffset())
-		return s.text[end-len(lit)+1 : end-1]
+	start, end, esc := s.l.str()
+	if s.l.failed {
+		return ""
 	}
-	return unquote(lit)
+	if !esc && s.text != "" {
+		return s.text[start+1 : end-1]
+	}
+	return unquote(s.l.b[start:end])
 }
 
 // checked reads a field that validation looks at; only a value that is not
 // a string, which validation refuses, is decoded in full.
-func (s *scanner) checked() (checked, error) {
-	if s.dec.PeekKind() == '"' {
-		str, err := s.str()
-		return checked{present: true, str: str}, err
+func (s *scanner) checked() checked {
+	if s.l.peek() == '"' {
+		return checked{present: true, str: s.str()}
 	}
 	v := pcommon.NewValueEmpty()
-	return checked{present: true, notStr: true, other: v}, readValue(s.dec, v)
+	s.value(v)
+	return checked{present: true, notStr: true, other: v}
 }
 
-// skip skips the value of a member the scan does not read. A name with
-// escapes is never one the scan reads as such, but may spell one: the
-// general decoder then reads the event.
-func (s *scanner) skip(name []byte) error {
-	if bytes.IndexByte(name, '\\') >= 0 {
-		s.general = true
-		return nil
+// value reads a value of any kind into dst, as the general decoder would.
+func (s *scanner) value(dst pcommon.Value) {
+	lit := s.l.value()
+	if !s.l.failed && ParseJSON(lit, dst) != nil {
+		s.l.fail() // the lexer checked it: cannot happen
 	}
-	return skipValue(s.dec)
 }
 
-// object calls member for each member name of an object, which must read
-// its value (or skip it). A value that is not an object is skipped and
-// reset is called, as a later non-object value of the same name hides an
-// earlier object.
-func (s *scanner) object(member func(name []byte) error, reset func()) error {
-	if s.dec.PeekKind() != '{' {
-		reset()
-		return skipValue(s.dec)
-	}
+// object reads an object as members does. A value that is not an object is
+// skipped, and reset is called in either case, as a later value of the same
+// name hides an earlier object.
+func (s *scanner) object(member func(name []byte), reset func()) {
 	reset()
-	if _, err := s.dec.ReadToken(); err != nil {
-		return err
+	if s.l.peek() != '{' {
+		s.l.skip()
+		return
 	}
-	for s.dec.PeekKind() != '}' {
-		key, err := s.dec.ReadValue()
-		if err != nil {
-			return err
+	s.members(member)
+}
+
+// creationTimestamp reads v1beta1's metadata.creationTimestamp into dst.
+func (s *scanner) creationTimestamp(dst *string) {
+	s.object(func(name []byte) {
+		if string(name) == "creationTimestamp" {
+			*dst = s.str()
+			return
 		}
-		if err := member(key[1 : len(key)-1]); err != nil || s.general {
-			return err
-		}
-	}
-	_, err := s.dec.ReadToken()
-	return err
+		s.l.skip()
+	}, func() { *dst = "" })
 }
 
 // user reads a user block into u, one of ev's, whose groups are list id.
-func (s *scanner) user(ev *Event, u *UserInfo, id listID) error {
-	return s.object(func(name []byte) (err error) {
+func (s *scanner) user(ev *Event, u *UserInfo, id listID) {
+	s.object(func(name []byte) {
 		switch string(name) {
 		case "username":
-			u.Username, err = s.str()
+			u.Username = s.str()
 		case "uid":
-			u.UID, err = s.str()
+			u.UID = s.str()
 		case "groups":
-			err = s.list(ev, id)
+			s.list(ev, id)
 		default:
-			err = s.skip(name)
+			s.l.skip()
 		}
-		return err
 	}, func() { *u, ev.lists[id] = UserInfo{Groups: emptySlice}, strList{} })
 }
 
-func (s *scanner) objectRef() (ObjectRef, error) {
+func (s *scanner) objectRef() ObjectRef {
 	var ref ObjectRef
-	err := s.object(func(name []byte) (err error) {
+	s.object(func(name []byte) {
 		switch string(name) {
 		case "resource":
-			ref.Resource, err = s.str()
+			ref.Resource = s.str()
 		case "namespace":
-			ref.Namespace, err = s.str()
+			ref.Namespace = s.str()
 		case "name":
-			ref.Name, err = s.str()
+			ref.Name = s.str()
 		case "uid":
-			ref.UID, err = s.str()
+			ref.UID = s.str()
 		case "apiGroup":
-			ref.APIGroup, err = s.str()
+			ref.APIGroup = s.str()
 		case "apiVersion":
-			ref.APIVersion, err = s.str()
+			ref.APIVersion = s.str()
 		case "subresource":
-			ref.Subresource, err = s.str()
+			ref.Subresource = s.str()
 		default:
-			err = s.skip(name)
+			s.l.skip()
 		}
-		return err
 	}, func() { ref = ObjectRef{} })
-	return ref, err
+	return ref
 }
 
-func (s *scanner) responseStatus(ev *Event) error {
-	return s.object(func(name []byte) error {
+func (s *scanner) responseStatus(ev *Event) {
+	s.object(func(name []byte) {
 		switch string(name) {
 		case "code":
-			if s.dec.PeekKind() != '0' {
+			if c := s.l.peek(); c != '-' && (c < '0' || c > '9') {
 				ev.ResponseCode = 0
-				return skipValue(s.dec)
+				s.l.skip()
+				return
 			}
-			lit, err := s.dec.ReadValue()
-			if err != nil {
-				return err
+			if lit := s.l.number(); !s.l.failed {
+				ev.ResponseCode = parseCode(lit)
 			}
-			ev.ResponseCode = parseCode(lit)
-			return nil
 		case "reason":
-			var err error
-			ev.ResponseReason, err = s.str()
-			return err
+			ev.ResponseReason = s.str()
 		default:
-			return s.skip(name)
+			s.l.skip()
 		}
 	}, func() { ev.ResponseCode, ev.ResponseReason = 0, "" })
 }
 
-func (s *scanner) annotations(ev *Event) error {
-	return s.object(func(name []byte) (err error) {
+func (s *scanner) annotations(ev *Event) {
+	s.object(func(name []byte) {
 		switch string(name) {
 		case annotationAuthzDecison:
-			ev.AuthzDecision, err = s.str()
+			ev.AuthzDecision = s.str()
 		case annotationAuthzReason:
-			ev.AuthzReason, err = s.str()
+			ev.AuthzReason = s.str()
 		default:
-			err = s.skip(name)
+			s.l.skip()
 		}
-		return err
 	}, func() { ev.AuthzDecision, ev.AuthzReason = "", "" })
 }
 

@@ -149,9 +149,9 @@ func TestRawBodyIsNotCut(t *testing.T) {
 }
 
 // TestRawPayloadMatchesStructured: webhook bodies read with body_format:
-// raw, whose items are scanned in place, give the structured records with
-// each item's text for a body; real kube-apiserver v1.37 POSTs and the
-// shapes the in-place scan must hand back to the general reader.
+// raw give the structured records with each item's text for a body; real
+// kube-apiserver v1.37 POSTs and the shapes the scan must hand back to the
+// general reader.
 func TestRawPayloadMatchesStructured(t *testing.T) {
 	bodies, err := filepath.Glob("../../../shared/fixtures/kube-apiserver-v1.37/*/webhook/*.body")
 	require.NoError(t, err)
@@ -175,7 +175,33 @@ func TestRawPayloadMatchesStructured(t *testing.T) {
 		"invalid UTF-8 elsewhere": "[" + good + ",{\"auditID\":\"\xff\",\"stage\":\"ResponseComplete\",\"stageTimestamp\":\"2026-11-22T13:28:46Z\"}]",
 		"syntax error in item":    `[` + good + `,{"auditID":"a","stage":}]`,
 		"single event":            good,
+		// Shapes the raw reader leaves to jsontext's, after it appended
+		// records for the items before them.
+		"syntax error after items":   `{"kind":"EventList","items":[` + good + `,` + good + `],"x":tru}`,
+		"apiVersion not a string":    `{"apiVersion":"audit.k8s.io/v1beta1","items":[` + good + `],"apiVersion":5}`,
+		"apiVersion after items":     `{"items":[` + good + `],"apiVersion":"audit.k8s.io/v2"}`,
+		"kind Event with items":      `{"kind":"Event","items":[` + good + `],"auditID":"s","stage":"ResponseComplete","stageTimestamp":"2026-11-22T13:28:46Z"}`,
+		"items twice":                `{"items":[` + good + `],"items":[` + good + `]}`,
+		"items not an array":         `{"kind":"EventList","items":{}}`,
+		"escaped envelope name":      `{"kind":"EventList","it\u0065ms":[` + good + `]}`,
+		"trailing data after a list": `[` + good + `] []`,
 	} {
 		t.Run(name, func(t *testing.T) { rawPayloadMatchesStructured(t, []byte(payload)) })
+	}
+}
+
+// TestRawPayloadReaderTakesWhatKubeAPIServerSends: the lexer's reader of raw
+// webhook bodies reads real POSTs itself, with no fallback to jsontext.
+func TestRawPayloadReaderTakesWhatKubeAPIServerSends(t *testing.T) {
+	bodies, err := filepath.Glob("../../../shared/fixtures/kube-apiserver-v1.37/*/webhook/*.body")
+	require.NoError(t, err)
+	require.NotEmpty(t, bodies)
+	for _, path := range bodies {
+		payload, err := os.ReadFile(path)
+		require.NoError(t, err)
+		c := Converter{RawBody: true}
+		counts, ok := c.appendRawPayload(plog.NewLogRecordSlice(), payload, testObserved)
+		assert.True(t, ok, path)
+		assert.Positive(t, counts.Events, path)
 	}
 }

@@ -4,14 +4,10 @@
 package auditevent // import "github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 
 import (
-	"bytes"
-	"errors"
-	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -132,92 +128,36 @@ func quickStr(v gjson.Result) string {
 	return v.Str
 }
 
-// strictStageTimesOfText is StageTimesOfText with the strict decoder: what
+// strictStageTimesOfText is StageTimesOfText with the strict lexer: what
 // precedes a syntax error is kept.
 func strictStageTimesOfText(text string) StageTimes {
-	td := textDecoders.Get().(*textDecoder)
-	td.r.Reset(text)
-	td.dec.Reset(&td.r, decoderOptions...)
-	s := scanner{dec: td.dec, text: text}
+	// Nothing writes to the bytes: the lexer only reads them.
+	s := scanner{l: lexer{b: unsafe.Slice(unsafe.StringData(text), len(text))}, text: text, unquoteNames: true}
 	if !utf8.ValidString(text) {
 		s.text = "" // strings are then unquoted into copies
 	}
 	var f timeFields
 	s.timeFields(&f)
-	td.r.Reset("")
-	td.dec.Reset(&td.r, decoderOptions...)
-	textDecoders.Put(td)
 	return f.times()
 }
-
-// textDecoder reads a string without copying it into a []byte first (the
-// decoder reads it in chunks into a buffer it keeps).
-type textDecoder struct {
-	r   strings.Reader
-	dec *jsontext.Decoder
-}
-
-var textDecoders = sync.Pool{New: func() any {
-	td := &textDecoder{}
-	td.dec = jsontext.NewDecoder(&td.r, decoderOptions...)
-	return td
-}}
 
 // timeFields reads the members of timeFields from the top level of an
 // object.
 func (s *scanner) timeFields(f *timeFields) {
-	s.members(func(name []byte) (err error) {
+	s.members(func(name []byte) {
 		switch string(name) {
 		case "stage":
-			f.stage, err = s.str()
+			f.stage = s.str()
 		case "stageTimestamp":
-			f.stageTimestamp, err = s.str()
+			f.stageTimestamp = s.str()
 		case "requestReceivedTimestamp":
-			f.requestReceivedTimestamp, err = s.str()
+			f.requestReceivedTimestamp = s.str()
 		case "timestamp":
-			f.timestamp, err = s.str()
+			f.timestamp = s.str()
 		case "metadata":
-			// A later value of the same name hides an earlier object.
-			f.creationTimestamp = ""
-			if s.dec.PeekKind() != '{' {
-				return s.dec.SkipValue()
-			}
-			return s.members(func(name []byte) (err error) {
-				if string(name) == "creationTimestamp" {
-					f.creationTimestamp, err = s.str()
-					return err
-				}
-				return s.dec.SkipValue()
-			})
+			s.creationTimestamp(&f.creationTimestamp)
 		default:
-			err = s.dec.SkipValue()
+			s.l.skip()
 		}
-		return err
 	})
 }
-
-// members calls member with each member name of an object, unquoted, to
-// read its value; it stops at the first error. Unlike object, it unquotes
-// escaped names itself: nothing else would read them.
-func (s *scanner) members(member func(name []byte) error) error {
-	if tok, err := s.dec.ReadToken(); err != nil || tok.Kind() != '{' {
-		return errNotObjectHere
-	}
-	for s.dec.PeekKind() == '"' {
-		key, err := s.dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		name := key[1 : len(key)-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			name = []byte(unquote(key))
-		}
-		if err := member(name); err != nil {
-			return err
-		}
-	}
-	_, err := s.dec.ReadToken()
-	return err
-}
-
-var errNotObjectHere = errors.New("not an object")

@@ -4,7 +4,6 @@
 package auditevent
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -25,64 +24,8 @@ func within(s, text string) bool {
 	return p >= start && p < start+uintptr(len(text))
 }
 
-var sliceType = reflect.TypeFor[pcommon.Slice]()
-
-// stringFields finds, by reflection, every string and pcommon.Slice field
-// of an Event, nested structs included: a field added to Event is found
-// here.
-func stringFields(v reflect.Value, strs map[string]*string, slices map[string]*pcommon.Slice, path string) {
-	switch {
-	case v.Type() == sliceType:
-		slices[path] = v.Addr().Interface().(*pcommon.Slice)
-	case v.Kind() == reflect.String:
-		strs[path] = v.Addr().Interface().(*string)
-	case v.Kind() == reflect.Struct:
-		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.IsExported() {
-				stringFields(v.Field(i), strs, slices, path+"."+f.Name)
-			}
-		}
-	}
-}
-
-func TestRebaserMovesEveryStringField(t *testing.T) {
-	var ev Event
-	fields, slices := map[string]*string{}, map[string]*pcommon.Slice{}
-	stringFields(reflect.ValueOf(&ev).Elem(), fields, slices, "Event")
-	require.Greater(t, len(fields), 15)
-	require.Len(t, slices, 3)
-
-	from := strings.Repeat("payload text ", 200)
-	off := 13
-	r := rebaser{from: from, off: off, to: strings.Clone(from[off : off+1000])}
-	i := 0
-	for _, p := range fields {
-		*p = from[off+i : off+i+5] // each a slice of the item's span
-		i += 7
-	}
-	for _, p := range slices {
-		*p = pcommon.NewSlice()
-		p.AppendEmpty().SetStr(from[off+i : off+i+5])
-		i += 7
-	}
-	outside := from[off+1000 : off+1005] // past the item: left alone
-	ev.Body = pcommon.NewMap()
-
-	r.event(&ev)
-	for path, p := range fields {
-		assert.True(t, within(*p, r.to), "%s not moved onto the item's text", path)
-	}
-	for path, p := range slices {
-		assert.True(t, within(p.At(0).Str(), r.to), "%s not moved onto the item's text", path)
-	}
-	long := from[off : off+len(r.to)+1] // longer than the item: left alone, no panic
-	assert.True(t, within(r.str(long), from))
-	assert.Equal(t, outside, r.str(outside))
-	assert.True(t, within(r.str(outside), from))
-}
-
-// TestRawItemsKeepNoPayloadText: no string of a record read in place from a
-// webhook payload shares the payload's text, which would keep it alive.
+// TestRawItemsKeepNoPayloadText: no string of a raw record read from a
+// webhook payload shares the payload's memory, which would keep it alive.
 func TestRawItemsKeepNoPayloadText(t *testing.T) {
 	payload := []byte(`[{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"id-1",` +
 		`"stage":"stage-x","requestURI":"/uri?q","verb":"verb-x","userAgent":"agent-x",` +
@@ -94,14 +37,10 @@ func TestRawItemsKeepNoPayloadText(t *testing.T) {
 		`"annotations":{"authorization.k8s.io/decision":"decision-x","authorization.k8s.io/reason":"why-x"},` +
 		`"requestReceivedTimestamp":"2026-11-22T13:28:46.771358Z","stageTimestamp":"2026-11-22T13:28:46.771358Z"}]`)
 	payload = []byte(strings.Replace(string(payload), `"stage-x"`, `"ResponseComplete"`, 1))
-	text := string(payload)
-	pd := getDecoder(payload)
-	defer putDecoder(pd)
-	_, err := pd.dec.ReadToken()
-	require.NoError(t, err)
+	text := unsafe.String(unsafe.SliceData(payload), len(payload))
 	lrs := plog.NewLogRecordSlice()
 	c := Converter{RawBody: true}
-	counts, err := c.appendItems(pd.dec, lrs, payload, text, "", testObserved)
+	counts, err := c.AppendPayload(lrs, payload, testObserved)
 	require.NoError(t, err)
 	require.Equal(t, Counts{Events: 1}, counts)
 

@@ -136,12 +136,10 @@ var ErrPayload = errors.New("invalid payload")
 // the payload as a whole cannot be read, and then nothing is appended.
 func (c *Converter) AppendPayload(lrs plog.LogRecordSlice, payload []byte, observed pcommon.Timestamp) (Counts, error) {
 	start := lrs.Len()
-	if c.RawBody {
-		if counts, ok := c.appendRawPayload(lrs, payload, observed); ok {
-			return counts, nil
-		}
-		truncate(lrs, start)
+	if counts, ok := c.appendLexedPayload(lrs, payload, observed); ok {
+		return counts, nil
 	}
+	truncate(lrs, start)
 	counts, err := c.appendPayload(lrs, payload, observed)
 	if err != nil {
 		truncate(lrs, start)

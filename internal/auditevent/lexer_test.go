@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // lexes reports whether the lexer takes raw as one JSON value.
@@ -67,6 +68,28 @@ func FuzzLexerAcceptsOnlyJSON(f *testing.F) {
 		}
 		if taken && !lexed && utf8.Valid(raw) && strings.Count(string(raw), "[")+strings.Count(string(raw), "{") < maxLexDepth {
 			t.Fatalf("jsontext takes %q, the lexer does not", raw)
+		}
+	})
+}
+
+// FuzzLexTreeMatchesJSONText: ParseJSON, which builds with the lexer first,
+// gives the value and the error jsontext's reader alone gives.
+func FuzzLexTreeMatchesJSONText(f *testing.F) {
+	for _, s := range []string{`{"a":[1,"b",{"c":null}],"d":-1.5e3,"e":true,"a":false}`, `"\u00e9\n"`, `[{}]`, `{"x":"\ud800"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		text := ""
+		if utf8.Valid(raw) {
+			text = string(raw)
+		}
+		got, want := pcommon.NewValueEmpty(), pcommon.NewValueEmpty()
+		gotErr, wantErr := parseJSON(raw, text, got), parseJSONText(raw, text, want)
+		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+			t.Fatalf("errors differ: %v, jsontext %v", gotErr, wantErr)
+		}
+		if gotErr == nil && !got.Equal(want) {
+			t.Fatalf("values differ: %v, jsontext %v", got.AsRaw(), want.AsRaw())
 		}
 	})
 }

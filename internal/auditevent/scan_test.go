@@ -190,18 +190,20 @@ func TestRawPayloadMatchesStructured(t *testing.T) {
 	}
 }
 
-// TestRawPayloadReaderTakesWhatKubeAPIServerSends: the lexer's reader of raw
+// TestLexedPayloadTakesWhatKubeAPIServerSends: the lexer's reader of
 // webhook bodies reads real POSTs itself, with no fallback to jsontext.
-func TestRawPayloadReaderTakesWhatKubeAPIServerSends(t *testing.T) {
+func TestLexedPayloadTakesWhatKubeAPIServerSends(t *testing.T) {
 	bodies, err := filepath.Glob("../../../shared/fixtures/kube-apiserver-v1.37/*/webhook/*.body")
 	require.NoError(t, err)
 	require.NotEmpty(t, bodies)
 	for _, path := range bodies {
 		payload, err := os.ReadFile(path)
 		require.NoError(t, err)
-		c := Converter{RawBody: true}
-		counts, ok := c.appendRawPayload(plog.NewLogRecordSlice(), payload, testObserved)
-		assert.True(t, ok, path)
-		assert.Positive(t, counts.Events, path)
+		for _, raw := range []bool{false, true} {
+			c := Converter{RawBody: raw}
+			counts, ok := c.appendLexedPayload(plog.NewLogRecordSlice(), payload, testObserved)
+			assert.True(t, ok, path)
+			assert.Positive(t, counts.Events, path)
+		}
 	}
 }

@@ -4,6 +4,8 @@
 package auditevent
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -61,6 +63,7 @@ func FuzzLexerAcceptsOnlyJSON(f *testing.F) {
 	for _, s := range []string{`{"a":[1,"b",{"c":null}]}`, `"\u00e9\n"`, `-1.5e-3`, `[true,false]`} {
 		f.Add([]byte(s))
 	}
+	addMappingSeeds(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		lexed, taken := lexes(raw), jsontextTakes(raw)
 		if lexed && !taken {
@@ -78,6 +81,7 @@ func FuzzLexTreeMatchesJSONText(f *testing.F) {
 	for _, s := range []string{`{"a":[1,"b",{"c":null}],"d":-1.5e3,"e":true,"a":false}`, `"\u00e9\n"`, `[{}]`, `{"x":"\ud800"}`} {
 		f.Add([]byte(s))
 	}
+	addMappingSeeds(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		text := ""
 		if utf8.Valid(raw) {
@@ -92,4 +96,20 @@ func FuzzLexTreeMatchesJSONText(f *testing.F) {
 			t.Fatalf("values differ: %v, jsontext %v", got.AsRaw(), want.AsRaw())
 		}
 	})
+}
+
+// addMappingSeeds seeds f with the events of the mapping tests: real ones
+// from the fixtures and the odd shapes.
+func addMappingSeeds(f *testing.F) {
+	paths, err := filepath.Glob("testdata/mapping/*.json")
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no mapping events: %v", err)
+	}
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
 }

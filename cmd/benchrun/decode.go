@@ -16,10 +16,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bytedance/sonic"
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	goccy "github.com/goccy/go-json"
 	jsoniter "github.com/json-iterator/go"
+	"github.com/minio/simdjson-go"
 	"github.com/valyala/fastjson"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -35,8 +37,8 @@ type decoder func(line []byte) error
 // decoders are the raw decodes of (d): the reference (encoding/json into
 // the k8s.io/apiserver type, what kube-apiserver itself uses), ours
 // (internal/auditevent: into pdata, and into pdata plus the attribute
-// mapping), and the other pure-Go libraries already in the module graph,
-// for choosing a decoder on measurements.
+// mapping), and the other libraries the issue names or the module graph
+// holds, for choosing a decoder on measurements.
 // convertDecoder runs the receiver's per-line work, keeping up to 1000
 // records alive as a batch would.
 func convertDecoder(conv auditevent.Converter) decoder {
@@ -82,7 +84,21 @@ var decoders = map[string]struct {
 		var p fastjson.Parser
 		return func(line []byte) error { _, err := p.ParseBytes(line); return err }
 	}},
-	"jsontext": {"jsontext (go-json-experiment) syntax check only: the floor of our decoder's tokenizer", func() decoder {
+	"sonic": {"bytedance/sonic v1.15.5 (JIT-compiled decoders, amd64 and arm64) → auditv1.Event", func() decoder {
+		return func(line []byte) error { var ev auditv1.Event; return sonic.Unmarshal(line, &ev) }
+	}},
+	"simdjson": {"minio/simdjson-go v0.4.5 parse (a reusable tape, no typed struct; AVX2 and CLMUL only)", func() decoder {
+		var pj *simdjson.ParsedJson
+		return func(line []byte) error {
+			if !simdjson.SupportedCPU() {
+				return errors.New("simdjson-go: this CPU lacks AVX2 or CLMUL")
+			}
+			var err error
+			pj, err = simdjson.Parse(line, pj)
+			return err
+		}
+	}},
+	"jsontext": {"jsontext (go-json-experiment) syntax check only: the floor of the general decoder, which reads what our lexer does not take", func() decoder {
 		var buf bytes.Buffer
 		dec := jsontext.NewDecoder(&buf)
 		return func(line []byte) error {

@@ -188,7 +188,7 @@ func run(o opts) error {
 	}
 	add("c", func() result { return runJQ(mixed, o.n) })
 	self, _ := os.Executable()
-	for i, name := range []string{"stdlib", "ours-parse", "ours-convert", "jsonv2", "goccy", "jsoniter", "fastjson", "jsontext", "ours-raw"} {
+	for i, name := range []string{"stdlib", "ours-parse", "ours-convert", "jsonv2", "goccy", "jsoniter", "fastjson", "jsontext", "ours-raw", "sonic", "simdjson"} {
 		id := fmt.Sprintf("d.%d", i+1)
 		add(id, func() result { return runDecodeChild(self, id, name, mixed) })
 	}

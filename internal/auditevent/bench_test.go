@@ -9,8 +9,11 @@ import (
 	"os"
 	"testing"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditgen"
 )
 
 var benchInputs = []struct{ name, path string }{
@@ -131,6 +134,59 @@ func BenchmarkStageTimesOfText(b *testing.B) {
 						b.Fatal("no requestReceivedTimestamp")
 					}
 				}
+			})
+		}
+	}
+}
+
+// generatedLines is a log of n generated events, as kube-apiserver writes
+// them: compact, one per line.
+func generatedLines(b *testing.B, n int, metadataOnly bool) [][]byte {
+	var log bytes.Buffer
+	if err := auditgen.WriteLog(&log, n, auditgen.Options{Seed: 1, MetadataOnly: metadataOnly}); err != nil {
+		b.Fatal(err)
+	}
+	return bytes.Split(bytes.TrimSpace(log.Bytes()), []byte("\n"))
+}
+
+// BenchmarkReadGenerated is the per-event cost of each way of reading an
+// event over 2,000 generated lines (ns/event): the syntax check alone by
+// the lexer and by jsontext (which reads what the lexer does not take), the
+// raw scan, and the structured body.
+func BenchmarkReadGenerated(b *testing.B) {
+	for _, mix := range []struct {
+		name         string
+		metadataOnly bool
+	}{{"Metadata", true}, {"Mixed", false}} {
+		lines := generatedLines(b, 2000, mix.metadataOnly)
+		texts := make([]string, len(lines))
+		for i, ln := range lines {
+			texts[i] = string(ln)
+		}
+		for _, read := range []struct {
+			name string
+			fn   func(i int) bool
+		}{
+			{"lexer", func(i int) bool { l := lexer{b: lines[i]}; l.skip(); return l.atEOF() }},
+			{"jsontext", func(i int) bool {
+				pd := getDecoder(lines[i])
+				_, err := pd.dec.ReadValue()
+				putDecoder(pd)
+				return err == nil
+			}},
+			{"scan", func(i int) bool { _, err := scanEvent(lines[i], texts[i], ""); return err == nil }},
+			{"ParseJSON", func(i int) bool { return parseJSON(lines[i], texts[i], pcommon.NewValueEmpty()) == nil }},
+		} {
+			b.Run(mix.name+"/"+read.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					for i := range lines {
+						if !read.fn(i) {
+							b.Fatalf("line %d not read", i)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/event")
 			})
 		}
 	}

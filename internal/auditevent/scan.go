@@ -131,16 +131,8 @@ func (s *scanner) event(ev *Event, f *scannedFields) {
 			s.responseStatus(ev)
 		case "annotations":
 			s.annotations(ev)
-		case "stageTimestamp":
-			f.stageTimestamp = s.str()
-		case "requestReceivedTimestamp":
-			f.requestReceivedTimestamp = s.str()
-		case "timestamp":
-			f.timestamp = s.str()
-		case "metadata":
-			s.creationTimestamp(&f.creationTimestamp)
 		default:
-			s.l.skip()
+			s.timeField(name, &f.timeFields)
 		}
 	})
 }

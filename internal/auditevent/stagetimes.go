@@ -145,19 +145,28 @@ func strictStageTimesOfText(text string) StageTimes {
 // object.
 func (s *scanner) timeFields(f *timeFields) {
 	s.members(func(name []byte) {
-		switch string(name) {
-		case "stage":
+		if string(name) == "stage" {
 			f.stage = s.str()
-		case "stageTimestamp":
-			f.stageTimestamp = s.str()
-		case "requestReceivedTimestamp":
-			f.requestReceivedTimestamp = s.str()
-		case "timestamp":
-			f.timestamp = s.str()
-		case "metadata":
-			s.creationTimestamp(&f.creationTimestamp)
-		default:
-			s.l.skip()
+			return
 		}
+		s.timeField(name, f)
 	})
+}
+
+// timeField reads the member name into f if it is one of timeFields other
+// than the stage (which an event scan reads into Event.Stage), and skips
+// it otherwise.
+func (s *scanner) timeField(name []byte, f *timeFields) {
+	switch string(name) {
+	case "stageTimestamp":
+		f.stageTimestamp = s.str()
+	case "requestReceivedTimestamp":
+		f.requestReceivedTimestamp = s.str()
+	case "timestamp":
+		f.timestamp = s.str()
+	case "metadata":
+		s.creationTimestamp(&f.creationTimestamp)
+	default:
+		s.l.skip()
+	}
 }

@@ -167,7 +167,7 @@ func (c *Converter) appendPayload(lrs plog.LogRecordSlice, payload []byte, obser
 		if _, err := dec.ReadToken(); err != nil {
 			return Counts{}, syntaxError(err)
 		}
-		counts, err := c.appendItems(dec, lrs, payload, "", observed)
+		counts, err := c.appendItems(dec, lrs, "", observed)
 		if err != nil {
 			return counts, err
 		}
@@ -225,7 +225,7 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 				return counts, syntaxError(err)
 			}
 			sawItems = true
-			n, err := c.appendItems(dec, lrs, payload, apiVersion, observed)
+			n, err := c.appendItems(dec, lrs, apiVersion, observed)
 			counts.Add(n)
 			if err != nil {
 				return counts, err
@@ -255,55 +255,22 @@ func (c *Converter) appendObject(dec *jsontext.Decoder, lrs plog.LogRecordSlice,
 	}
 }
 
-// appendItems appends the items of a list.
-func (c *Converter) appendItems(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
+// appendItems appends the items of a list, each read out and converted on
+// its own, as a log line is: its record's strings are sliced from its own
+// copy of its text, not from the payload.
+func (c *Converter) appendItems(dec *jsontext.Decoder, lrs plog.LogRecordSlice, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
 	var counts Counts
 	for dec.PeekKind() != ']' {
-		var n Counts
-		var err error
-		switch {
-		case c.RawBody || dec.PeekKind() != '{':
-			// Read out, then converted on its own: a raw item's record
-			// keeps its own copy of the item's text for a body, and its
-			// strings are sliced from that copy, not from the payload.
-			var item jsontext.Value
-			if item, err = dec.ReadValue(); err == nil {
-				n = c.AppendEvent(lrs, item, apiVersion, observed)
-			}
-		default:
-			n, err = c.appendItemInPlace(dec, lrs, payload, apiVersion, observed)
-		}
+		item, err := dec.ReadValue()
 		if err != nil {
 			return counts, syntaxError(err)
 		}
-		counts.Add(n)
+		counts.Add(c.AppendEvent(lrs, item, apiVersion, observed))
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return counts, syntaxError(err)
 	}
 	return counts, nil
-}
-
-// appendItemInPlace decodes an object item of a list straight from the
-// payload's decoder into its record's body, so that the item is tokenized
-// once; its text is sliced from the payload only for a bad-input record.
-// A syntax error is returned as is: it fails the whole payload.
-func (c *Converter) appendItemInPlace(dec *jsontext.Decoder, lrs plog.LogRecordSlice, payload []byte, apiVersion string, observed pcommon.Timestamp) (Counts, error) {
-	start := dec.InputOffset()
-	lr := lrs.AppendEmpty()
-	body := lr.Body()
-	if err := readValue(dec, body); err != nil {
-		return Counts{}, err
-	}
-	ev, err := FromMap(body.Map(), apiVersion)
-	if err != nil {
-		item := bytes.TrimLeft(payload[start:dec.InputOffset()], " \t\r\n,")
-		lr.Attributes().Clear()
-		SetBadInputRecord(lr, item, ErrorTypeMalformed, err, observed)
-		return Counts{Malformed: 1}, nil
-	}
-	SetRecord(&ev, lr, observed)
-	return Counts{Events: 1}, nil
 }
 
 func expectEOF(dec *jsontext.Decoder) error {

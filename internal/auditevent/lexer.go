@@ -8,13 +8,11 @@ import (
 	"math/bits"
 )
 
-// lexer reads the JSON text of one event for the raw scan. It checks the
-// syntax as strictly as jsontext, but it only accepts: on anything it does
-// not take (a syntax error, nesting deeper than maxLexDepth) it stops, and
-// the caller hands the text to the general decoder, which reads it with
-// jsontext and says what is wrong. So it needs no error messages, and it
-// never has to agree with jsontext on a refusal, only on what it accepts
-// (FuzzLexerAcceptsOnlyJSON holds it to that).
+// lexer reads JSON text: the events of a log, the items of a webhook body,
+// a body to build as a map. It takes what jsontext, with the receiver's
+// options, takes (FuzzLexerAcceptsOnlyJSON holds it to that), but on a
+// fault it only stops: the caller then has jsontext read the text for the
+// message saying what is wrong. So the lexer needs no error messages.
 //
 // It exists for speed: the scan over jsontext's token API, one call per
 // name and value, took 2.3 µs per generated Metadata event, where
@@ -29,9 +27,9 @@ type lexer struct {
 	failed bool
 }
 
-// maxLexDepth bounds the recursion of skip; deeper valid text goes to the
-// general decoder (jsontext allows 10,000 levels).
-const maxLexDepth = 256
+// maxLexDepth is jsontext's limit on nesting, so that both refuse the same
+// text.
+const maxLexDepth = 10000
 
 func (l *lexer) fail() {
 	l.failed = true

@@ -94,10 +94,15 @@ func (c *Converter) setEvent(lr plog.LogRecord, raw []byte, text, defaultAPIVers
 	if c.RawBody {
 		return c.setRawEvent(lr, raw, text, defaultAPIVersion, observed)
 	}
-	body := lr.Body()
-	if err := parseJSON(raw, text, body); err != nil {
+	if err := parseJSON(raw, text, lr.Body()); err != nil {
 		return err
 	}
+	return setParsedEvent(lr, defaultAPIVersion, observed)
+}
+
+// setParsedEvent sets the record of the event whose JSON is lr's body.
+func setParsedEvent(lr plog.LogRecord, defaultAPIVersion string, observed pcommon.Timestamp) error {
+	body := lr.Body()
 	if body.Type() != pcommon.ValueTypeMap {
 		return ErrNotObject
 	}

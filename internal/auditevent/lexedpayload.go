@@ -4,16 +4,18 @@
 package auditevent // import "github.com/otelcol-k8saudit/otelcol-k8saudit/internal/auditevent"
 
 import (
+	"unicode/utf8"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// appendLexedPayload reads a webhook body with the lexer: one pass finds
-// each item, which is then read from its own copy of its text, as a log
-// line is. For body_format: raw, jsontext would check each item once to
-// find its end and the scan would check it again (10 % more CPU for the
-// webhook, measured); a structured item's strings are sliced from its copy
-// instead of copied one by one.
+// appendLexedPayload reads a webhook body with the lexer. The payload is
+// copied once, as a string its records' strings are sliced from (the
+// caller reuses the payload's buffer); a structured item is built in the
+// same pass that checks it, and a raw item is scanned from its text. Before,
+// each item was found in one pass and read from its own copy in another: 7 %
+// of the structured webhook's CPU.
 //
 // It reads only the shapes kube-apiserver sends: a JSON array of items, or
 // an object with an items array whose kind and apiVersion, where given, are
@@ -22,9 +24,14 @@ import (
 // appended and reads the payload with jsontext, which says what is wrong.
 func (c *Converter) appendLexedPayload(lrs plog.LogRecordSlice, payload []byte, observed pcommon.Timestamp) (Counts, bool) {
 	l := lexer{b: payload}
+	var text string
+	switch l.peek() {
+	case '[', '{':
+		text = payloadText(payload)
+	}
 	switch l.peek() {
 	case '[':
-		counts := c.appendLexedItems(&l, lrs, "", observed)
+		counts := c.appendLexedItems(&l, text, lrs, "", observed)
 		return counts, l.atEOF()
 	case '{':
 	default:
@@ -58,7 +65,7 @@ func (c *Converter) appendLexedPayload(lrs plog.LogRecordSlice, payload []byte, 
 				return
 			}
 			sawItems = true
-			counts = c.appendLexedItems(&s.l, lrs, apiVersion, observed)
+			counts = c.appendLexedItems(&s.l, text, lrs, apiVersion, observed)
 		default:
 			s.l.skip()
 		}
@@ -66,18 +73,61 @@ func (c *Converter) appendLexedPayload(lrs plog.LogRecordSlice, payload []byte, 
 	return counts, ok && sawItems && !s.general && s.l.atEOF()
 }
 
-// appendLexedItems appends the items of the array that comes next.
-func (c *Converter) appendLexedItems(l *lexer, lrs plog.LogRecordSlice, apiVersion string, observed pcommon.Timestamp) Counts {
+// payloadText is payload's copy as a string, or "" when payload is not
+// valid UTF-8: each item is then read from its own copy, whose invalid
+// bytes become U+FFFD as a log line's do.
+func payloadText(payload []byte) string {
+	if utf8.Valid(payload) {
+		return string(payload)
+	}
+	return ""
+}
+
+// appendLexedItems appends the items of the array that comes next; text is
+// the whole payload's, or "".
+func (c *Converter) appendLexedItems(l *lexer, text string, lrs plog.LogRecordSlice, apiVersion string, observed pcommon.Timestamp) Counts {
 	var counts Counts
 	if !l.open('[') {
 		return counts
 	}
 	for first := true; l.more(']', first); first = false {
-		item := l.value()
+		counts.Add(c.appendLexedItem(l, text, lrs, apiVersion, observed))
 		if l.failed {
 			break
 		}
-		counts.Add(c.AppendEvent(lrs, item, apiVersion, observed))
 	}
 	return counts
+}
+
+// appendLexedItem appends the record of the item that comes next. On a
+// syntax error the lexer fails and the caller gives up the payload.
+func (c *Converter) appendLexedItem(l *lexer, text string, lrs plog.LogRecordSlice, apiVersion string, observed pcommon.Timestamp) Counts {
+	if text == "" {
+		item := l.value()
+		if l.failed {
+			return Counts{}
+		}
+		return c.AppendEvent(lrs, item, apiVersion, observed)
+	}
+	l.peek()
+	start := l.i
+	if c.RawBody {
+		l.skip()
+		if l.failed {
+			return Counts{}
+		}
+		return c.appendEvent(lrs, l.b[start:l.i], text[start:l.i], apiVersion, observed)
+	}
+	lr := lrs.AppendEmpty()
+	t := lexTree{l: l, text: text}
+	t.value(lr.Body(), 0, eventFields)
+	if l.failed {
+		return Counts{}
+	}
+	if err := setParsedEvent(lr, apiVersion, observed); err != nil {
+		lr.Attributes().Clear()
+		SetBadInputRecord(lr, l.b[start:l.i], ErrorTypeMalformed, err, observed)
+		return Counts{Malformed: 1}
+	}
+	return Counts{Events: 1}
 }

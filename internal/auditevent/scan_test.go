@@ -5,12 +5,14 @@ package auditevent
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -204,6 +206,38 @@ func TestLexedPayloadTakesWhatKubeAPIServerSends(t *testing.T) {
 			counts, ok := c.appendLexedPayload(plog.NewLogRecordSlice(), payload, testObserved)
 			assert.True(t, ok, path)
 			assert.Positive(t, counts.Events, path)
+		}
+	}
+}
+
+// TestLexedItemsMatchLines: an item read from kube-apiserver's POST in the
+// payload's one pass gives the record its text gives as a log line, in both
+// body formats.
+func TestLexedItemsMatchLines(t *testing.T) {
+	bodies, err := filepath.Glob("../../../shared/fixtures/kube-apiserver-v1.37/*/webhook/*.body")
+	require.NoError(t, err)
+	require.NotEmpty(t, bodies)
+	for _, path := range bodies {
+		payload, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var list struct {
+			APIVersion string            `json:"apiVersion"`
+			Items      []json.RawMessage `json:"items"`
+		}
+		require.NoError(t, json.Unmarshal(payload, &list), path)
+		for _, raw := range []bool{false, true} {
+			c := Converter{RawBody: raw}
+			got := plog.NewLogs()
+			gotLrs := got.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+			_, err := c.AppendPayload(gotLrs, payload, testObserved)
+			require.NoError(t, err, path)
+			want := plog.NewLogs()
+			wantLrs := want.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+			for _, item := range list.Items {
+				c.AppendEvent(wantLrs, item, list.APIVersion, testObserved)
+			}
+			require.Positive(t, wantLrs.Len(), path)
+			require.NoError(t, plogtest.CompareLogs(want, got), path)
 		}
 	}
 }

@@ -67,7 +67,7 @@ test-reliability: $(BINARY)
 # 1000x) overrides them all.
 FUZZTIME ?=
 FUZZ_TARGETS := internal/auditevent:FuzzAppendEvent:300000x internal/auditevent:FuzzAppendPayload:300000x \
-	internal/auditevent:FuzzLexerAcceptsOnlyJSON:300000x internal/auditevent:FuzzLexTreeMatchesJSONText:300000x \
+	internal/auditevent:FuzzLexerAcceptsOnlyJSON:300000x internal/auditevent:FuzzTapeMatchesJSONText:300000x \
 	receiver/k8sauditreceiver:FuzzWebhookHandler:8000x
 
 fuzz:

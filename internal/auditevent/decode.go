@@ -58,18 +58,20 @@ func ParseJSON(raw []byte, dst pcommon.Value) error {
 // parseJSON is ParseJSON with raw's text, when it is valid UTF-8, to slice
 // the strings without escapes from; "" copies each.
 //
-// The lexer builds the value; it takes what jsontext takes, and on a fault
-// jsontext reads the text again to say what is wrong. (Over jsontext's
-// token API the same build took 25-35 % longer: BenchmarkReadGenerated.)
+// The lexer reads the value onto a tape, from which it is built; the
+// lexer takes what jsontext takes, and on a fault jsontext reads the text
+// again to say what is wrong. (Over jsontext's token API the same build
+// took 25-35 % longer: BenchmarkReadGenerated.)
 func parseJSON(raw []byte, text string, dst pcommon.Value) error {
 	l := lexer{b: raw}
-	t := lexTree{l: &l, text: text}
-	t.value(dst, 0, eventFields)
-	if l.atEOF() {
-		return nil
+	t := getTape(raw, text)
+	defer putTape(t)
+	t.read(&l)
+	if !l.atEOF() {
+		return jsonError(raw)
 	}
-	pcommon.NewValueEmpty().CopyTo(dst)
-	return jsonError(raw)
+	t.build(dst, 0)
+	return nil
 }
 
 // jsonError is jsontext's account of what is wrong with raw, which the
@@ -91,6 +93,8 @@ func jsonError(raw []byte) error {
 // large. It never fails; it returns whether anything was read.
 func ParsePrefix(raw []byte, dst pcommon.Map) bool {
 	l := lexer{b: raw}
+	t := getTape(raw, "")
+	defer putTape(t)
 	if !l.open('{') {
 		return false
 	}
@@ -104,14 +108,13 @@ func ParsePrefix(raw []byte, dst pcommon.Map) bool {
 			l.skip()
 			continue
 		}
-		// Decode into a scratch value so a half-read field is not kept.
-		v := pcommon.NewValueEmpty()
-		t := lexTree{l: &l}
-		t.value(v, 1, fieldsOf(name))
+		// A field is built only once read whole.
+		t.ents = t.ents[:0]
+		t.read(&l)
 		if l.failed {
 			break
 		}
-		v.MoveTo(dst.PutEmpty(name))
+		t.build(dst.PutEmpty(name), 0)
 	}
 	return dst.Len() > 0
 }
@@ -137,93 +140,6 @@ func syntaxError(err error) error {
 		return errors.New("invalid JSON: unexpected end of input")
 	}
 	return fmt.Errorf("invalid JSON: %w", err)
-}
-
-// An audit event has 10 to 17 fields (kube-apiserver's own 10 to 13 at
-// Metadata level, two more with its objects; the generator's 12 to 17):
-// sizing its map up front saves five regrowths, and 17 entries of 40 bytes
-// fill a 704-byte allocation where 20 took 896.
-const eventFields = 17
-
-// fieldsOf is the size to give the map of an event's object field, one at a
-// time from empty being three or four regrowths. Objects deeper down vary
-// too much (managedFields holds many empty ones) for a hint to pay.
-func fieldsOf(key string) int {
-	switch key {
-	case "objectRef":
-		return 8
-	case "user", "impersonatedUser", "responseStatus", "annotations":
-		return 4
-	}
-	return 0
-}
-
-// lexTree builds pdata values over the lexer. text, when set, is the whole
-// input as a string: a string without escapes is then sliced from it, one
-// allocation per event instead of one per string. It is set only where the
-// values live and die with one event's record. On a fault the lexer stops,
-// and the value is left half built.
-type lexTree struct {
-	l    *lexer
-	text string
-}
-
-// str is the text of a string literal the lexer read.
-func (t *lexTree) str(start, end int, esc bool) string {
-	if !esc && t.text != "" {
-		return t.text[start+1 : end-1]
-	}
-	return unquote(t.l.b[start:end])
-}
-
-func (t *lexTree) value(dst pcommon.Value, depth, size int) {
-	l := t.l
-	switch l.peek() {
-	case '{':
-		if !l.open('{') {
-			return
-		}
-		m := dst.SetEmptyMap()
-		if size > 0 {
-			m.EnsureCapacity(size)
-		}
-		for first := true; l.more('}', first); first = false {
-			start, end, esc := l.name()
-			if l.failed {
-				return
-			}
-			name := t.str(start, end, esc)
-			size := 0
-			if depth == 0 {
-				size = fieldsOf(name)
-			}
-			t.value(m.PutEmpty(name), depth+1, size)
-		}
-	case '[':
-		if !l.open('[') {
-			return
-		}
-		s := dst.SetEmptySlice()
-		for first := true; l.more(']', first); first = false {
-			t.value(s.AppendEmpty(), depth+1, 0)
-		}
-	case '"':
-		if start, end, esc := l.str(); !l.failed {
-			dst.SetStr(t.str(start, end, esc))
-		}
-	case 't':
-		l.literal("true")
-		dst.SetBool(true)
-	case 'f':
-		l.literal("false")
-		dst.SetBool(false)
-	case 'n':
-		l.literal("null") // stays an empty value
-	default:
-		if lit := l.number(); !l.failed {
-			setNumber(lit, dst)
-		}
-	}
 }
 
 // unquote returns the text of a raw JSON string literal. The names and

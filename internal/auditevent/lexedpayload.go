@@ -119,9 +119,7 @@ func (c *Converter) appendLexedItem(l *lexer, text string, lrs plog.LogRecordSli
 		return c.appendEvent(lrs, l.b[start:l.i], text[start:l.i], apiVersion, observed)
 	}
 	lr := lrs.AppendEmpty()
-	t := lexTree{l: l, text: text}
-	t.value(lr.Body(), 0, eventFields)
-	if l.failed {
+	if readValue(l, text, lr.Body()); l.failed {
 		return Counts{}
 	}
 	if err := setParsedEvent(lr, apiVersion, observed); err != nil {

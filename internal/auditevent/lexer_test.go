@@ -74,10 +74,10 @@ func FuzzLexerAcceptsOnlyJSON(f *testing.F) {
 	})
 }
 
-// FuzzLexTreeMatchesJSONText: ParseJSON, which builds with the lexer, gives
+// FuzzTapeMatchesJSONText: ParseJSON, which builds over the lexer's tape, gives
 // the value jsontext's token API gives, and fails where it fails (both
 // messages are jsontext's, worded by the API that found the fault).
-func FuzzLexTreeMatchesJSONText(f *testing.F) {
+func FuzzTapeMatchesJSONText(f *testing.F) {
 	for _, s := range []string{`{"a":[1,"b",{"c":null}],"d":-1.5e3,"e":true,"a":false}`, `"\u00e9\n"`, `[{}]`, `{"x":"\ud800"}`} {
 		f.Add([]byte(s))
 	}
@@ -119,14 +119,14 @@ func parseJSONText(raw []byte, text string, dst pcommon.Value) error {
 	pd := getDecoder(raw)
 	defer putDecoder(pd)
 	t := tree{dec: pd.dec, text: text}
-	if err := t.value(dst, 0, eventFields); err != nil {
+	if err := t.value(dst); err != nil {
 		return syntaxError(err)
 	}
 	return expectEOF(pd.dec)
 }
 
 // tree decodes JSON values into pdata over jsontext's token API, as
-// ParseJSON did before the lexer: the reference FuzzLexTreeMatchesJSONText
+// ParseJSON did before the lexer: the reference FuzzTapeMatchesJSONText
 // holds the lexer's build to.
 type tree struct {
 	dec  *jsontext.Decoder
@@ -142,23 +142,19 @@ func (t *tree) str(lit []byte) string {
 	return unquote(lit)
 }
 
-func (t *tree) value(dst pcommon.Value, depth, size int) error {
+func (t *tree) value(dst pcommon.Value) error {
 	dec := t.dec
 	switch dec.PeekKind() {
 	case '{':
 		if _, err := dec.ReadToken(); err != nil {
 			return err
 		}
-		m := dst.SetEmptyMap()
-		if size > 0 {
-			m.EnsureCapacity(size)
-		}
-		return t.object(m, depth+1)
+		return t.object(dst.SetEmptyMap())
 	case '[':
 		if _, err := dec.ReadToken(); err != nil {
 			return err
 		}
-		return t.array(dst.SetEmptySlice(), depth+1)
+		return t.array(dst.SetEmptySlice())
 	case '"':
 		raw, err := dec.ReadValue()
 		if err != nil {
@@ -194,7 +190,7 @@ func (t *tree) value(dst pcommon.Value, depth, size int) error {
 	}
 }
 
-func (t *tree) object(m pcommon.Map, depth int) error {
+func (t *tree) object(m pcommon.Map) error {
 	dec := t.dec
 	for {
 		if dec.PeekKind() == '}' {
@@ -206,25 +202,20 @@ func (t *tree) object(m pcommon.Map, depth int) error {
 		if err != nil {
 			return err
 		}
-		name := t.str(key)
-		size := 0
-		if depth == 1 {
-			size = fieldsOf(name)
-		}
-		if err := t.value(m.PutEmpty(name), depth, size); err != nil {
+		if err := t.value(m.PutEmpty(t.str(key))); err != nil {
 			return err
 		}
 	}
 }
 
-func (t *tree) array(s pcommon.Slice, depth int) error {
+func (t *tree) array(s pcommon.Slice) error {
 	dec := t.dec
 	for {
 		if dec.PeekKind() == ']' {
 			_, err := dec.ReadToken()
 			return err
 		}
-		if err := t.value(s.AppendEmpty(), depth, 0); err != nil {
+		if err := t.value(s.AppendEmpty()); err != nil {
 			return err
 		}
 	}

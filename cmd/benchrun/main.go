@@ -197,6 +197,7 @@ func run(o opts) error {
 		{"e'", "as (e), Metadata-only log", configFull, metadata, ""},
 		{"a'", "as (a), Metadata-only log", configOurs, metadata, ""},
 		{"a.raw", "as (a), `body_format: raw`", rawBody(configOurs), mixed, ""},
+		{"a'.raw", "as (a'), `body_format: raw`", rawBody(configOurs), metadata, ""},
 		{"e.raw", "as (e), `body_format: raw`", rawBody(configFull), mixed, ""},
 		{"e'.raw", "as (e'), `body_format: raw`", rawBody(configFull), metadata, ""},
 	}

@@ -195,12 +195,7 @@ func TestRawPayloadMatchesStructured(t *testing.T) {
 // TestLexedPayloadTakesWhatKubeAPIServerSends: the lexer's reader of
 // webhook bodies reads real POSTs itself, with no fallback to jsontext.
 func TestLexedPayloadTakesWhatKubeAPIServerSends(t *testing.T) {
-	bodies, err := filepath.Glob("../../../shared/fixtures/kube-apiserver-v1.37/*/webhook/*.body")
-	require.NoError(t, err)
-	require.NotEmpty(t, bodies)
-	for _, path := range bodies {
-		payload, err := os.ReadFile(path)
-		require.NoError(t, err)
+	for path, payload := range kubeAPIServerPOSTs(t) {
 		for _, raw := range []bool{false, true} {
 			c := Converter{RawBody: raw}
 			counts, ok := c.appendLexedPayload(plog.NewLogRecordSlice(), payload, testObserved)
@@ -214,12 +209,7 @@ func TestLexedPayloadTakesWhatKubeAPIServerSends(t *testing.T) {
 // payload's one pass gives the record its text gives as a log line, in both
 // body formats.
 func TestLexedItemsMatchLines(t *testing.T) {
-	bodies, err := filepath.Glob("../../../shared/fixtures/kube-apiserver-v1.37/*/webhook/*.body")
-	require.NoError(t, err)
-	require.NotEmpty(t, bodies)
-	for _, path := range bodies {
-		payload, err := os.ReadFile(path)
-		require.NoError(t, err)
+	for path, payload := range kubeAPIServerPOSTs(t) {
 		var list struct {
 			APIVersion string            `json:"apiVersion"`
 			Items      []json.RawMessage `json:"items"`
@@ -240,4 +230,20 @@ func TestLexedItemsMatchLines(t *testing.T) {
 			require.NoError(t, plogtest.CompareLogs(want, got), path)
 		}
 	}
+}
+
+// kubeAPIServerPOSTs is the bodies of the real webhook POSTs of
+// kube-apiserver v1.37 in the shared fixtures, by path.
+func kubeAPIServerPOSTs(t *testing.T) map[string][]byte {
+	t.Helper()
+	paths, err := filepath.Glob("../../../shared/fixtures/kube-apiserver-v1.37/*/webhook/*.body")
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	bodies := make(map[string][]byte, len(paths))
+	for _, path := range paths {
+		payload, err := os.ReadFile(path)
+		require.NoError(t, err)
+		bodies[path] = payload
+	}
+	return bodies
 }

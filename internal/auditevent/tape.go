@@ -53,7 +53,7 @@ func putTape(t *tape) {
 // read records the value that comes next in l, which reads t.b. On a fault
 // the lexer stops, and the tape is not to be built.
 func (t *tape) read(l *lexer) {
-	switch c := l.peek(); c {
+	switch l.peek() {
 	case '{':
 		if !l.open('{') {
 			return

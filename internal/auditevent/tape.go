@@ -53,32 +53,26 @@ func putTape(t *tape) {
 // read records the value that comes next in l, which reads t.b. On a fault
 // the lexer stops, and the tape is not to be built.
 func (t *tape) read(l *lexer) {
-	switch l.peek() {
-	case '{':
-		if !l.open('{') {
+	switch c := l.peek(); c {
+	case '{', '[':
+		closing := byte(']')
+		if c == '{' {
+			closing = '}'
+		}
+		if !l.open(c) {
 			return
 		}
 		at := len(t.ents)
-		t.ents = append(t.ents, tapeEnt{kind: '{'})
+		t.ents = append(t.ents, tapeEnt{kind: c})
 		n := 0
-		for first := true; l.more('}', first); first = false {
-			start, end, esc := l.name()
-			if l.failed {
-				return
+		for first := true; l.more(closing, first); first = false {
+			if c == '{' {
+				start, end, esc := l.name()
+				if l.failed {
+					return
+				}
+				t.ents = append(t.ents, tapeEnt{start: start, end: end, kind: 'k', esc: esc})
 			}
-			t.ents = append(t.ents, tapeEnt{start: start, end: end, kind: 'k', esc: esc})
-			t.read(l)
-			n++
-		}
-		t.ents[at].n = n
-	case '[':
-		if !l.open('[') {
-			return
-		}
-		at := len(t.ents)
-		t.ents = append(t.ents, tapeEnt{kind: '['})
-		n := 0
-		for first := true; l.more(']', first); first = false {
 			t.read(l)
 			n++
 		}

@@ -24,18 +24,14 @@ import (
 // appended and reads the payload with jsontext, which says what is wrong.
 func (c *Converter) appendLexedPayload(lrs plog.LogRecordSlice, payload []byte, observed pcommon.Timestamp) (Counts, bool) {
 	l := lexer{b: payload}
-	var text string
-	switch l.peek() {
-	case '[', '{':
-		text = payloadText(payload)
+	first := l.peek()
+	if first != '[' && first != '{' {
+		return Counts{}, false
 	}
-	switch l.peek() {
-	case '[':
+	text := payloadText(payload)
+	if first == '[' {
 		counts := c.appendLexedItems(&l, text, lrs, "", observed)
 		return counts, l.atEOF()
-	case '{':
-	default:
-		return Counts{}, false
 	}
 	var counts Counts
 	var apiVersion string
